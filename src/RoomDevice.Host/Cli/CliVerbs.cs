@@ -2,11 +2,19 @@ using System.CommandLine;
 
 namespace RoomDevice.Host.Cli;
 
-/// <summary>Every verb of the <c>roomdevice</c> command; each area adds its own in its own file.</summary>
+/// <summary>A group of <c>roomdevice</c> verbs from one area (run/config/selftest, audio, call …).</summary>
+internal interface ICliVerbs
+{
+    /// <summary>The verbs this area adds to the root command.</summary>
+    IEnumerable<Command> Commands();
+}
+
+/// <summary>Every verb of the <c>roomdevice</c> command; each area adds an <see cref="ICliVerbs"/> in its own file.</summary>
 internal static class CliVerbs
 {
-    public static IEnumerable<Command> All()
-    {
-        yield break;
-    }
+    public static IEnumerable<Command> All() =>
+        typeof(CliVerbs).Assembly.GetTypes()
+            .Where(t => t is { IsClass: true, IsAbstract: false } && typeof(ICliVerbs).IsAssignableFrom(t))
+            .OrderBy(t => t.Name, StringComparer.Ordinal)
+            .SelectMany(t => ((ICliVerbs)Activator.CreateInstance(t)!).Commands());
 }

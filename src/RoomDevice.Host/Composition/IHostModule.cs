@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace RoomDevice.Host.Composition;
+
+/// <summary>What every host module is told about the run it is part of.</summary>
+/// <param name="Simulate">True for <c>run --simulate</c>: every driver is its simulated twin.</param>
+/// <param name="Configuration">The layered, validated configuration.</param>
+/// <param name="ConfigDirectory">The <c>device-config/</c> folder in use.</param>
+/// <param name="StateDirectory">Writable folder for state that survives restarts (applied config, command ids, queues).</param>
+internal sealed record HostModuleContext(bool Simulate, IConfiguration Configuration, string ConfigDirectory, string StateDirectory);
+
+/// <summary>
+/// One area of the device (hardware, audio, calls, management) registering its services and
+/// hosted services. Modules are found by reflection in this assembly, so an area adds a module in
+/// its own file without touching the composition root.
+/// </summary>
+internal interface IHostModule
+{
+    /// <summary>Lower runs first; the core module is 0, areas use 100 and above.</summary>
+    int Order { get; }
+
+    /// <summary>Adds this area's services.</summary>
+    void Register(IServiceCollection services, HostModuleContext context);
+}
+
+/// <summary>Finds the host modules.</summary>
+internal static class HostModules
+{
+    /// <summary>Every <see cref="IHostModule"/> in this assembly, in <see cref="IHostModule.Order"/>.</summary>
+    public static IReadOnlyList<IHostModule> All() =>
+        [.. typeof(HostModules).Assembly.GetTypes()
+            .Where(t => t is { IsClass: true, IsAbstract: false } && typeof(IHostModule).IsAssignableFrom(t))
+            .Select(t => (IHostModule)Activator.CreateInstance(t)!)
+            .OrderBy(m => m.Order)
+            .ThenBy(m => m.GetType().Name, StringComparer.Ordinal)];
+}
