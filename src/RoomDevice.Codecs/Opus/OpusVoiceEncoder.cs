@@ -1,0 +1,148 @@
+using System.Globalization;
+using RoomDevice.Codecs.Interop;
+
+namespace RoomDevice.Codecs.Opus;
+
+/// <summary>Mono Opus encoder over libopus, tuned by an <see cref="OpusEncoderSettings"/> profile.</summary>
+public sealed unsafe class OpusVoiceEncoder : IVoiceEncoder
+{
+    /// <summary>Largest packet one call can produce (RFC 6716: 1275 bytes per frame, up to 3 frames of 20 ms in 60 ms).</summary>
+    public const int MaxPacketBytes = 1275 * 3;
+
+    private readonly OpusEncoderHandle handle;
+    private int expectedLoss;
+
+    /// <summary>Creates the encoder; throws <see cref="ArgumentException"/> for invalid settings.</summary>
+    public OpusVoiceEncoder(OpusEncoderSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Validate();
+        Settings = settings;
+        bool voice = settings.Profile == CodecProfile.Voice;
+        int application = voice ? OpusNative.ApplicationVoip : OpusNative.ApplicationAudio;
+        handle = OpusNative.Load(() =>
+        {
+            OpusEncoderHandle h = OpusNative.opus_encoder_create(settings.SampleRate, 1, application, out int error);
+            if (error != OpusNative.Ok || h.IsInvalid)
+            {
+                h.Dispose();
+                throw new InvalidOperationException(Text($"opus_encoder_create({settings.SampleRate} Hz, mono) failed: {OpusNative.ErrorText(error)}"));
+            }
+            return h;
+        });
+        try
+        {
+            Set(OpusNative.SetBitrateRequest, settings.Bitrate, "OPUS_SET_BITRATE");
+            Set(OpusNative.SetComplexityRequest, settings.Complexity, "OPUS_SET_COMPLEXITY");
+            if (voice)
+            {
+                Set(OpusNative.SetForceModeRequest, OpusNative.ModeSilkOnly, "OPUS_SET_FORCE_MODE");
+                Set(OpusNative.SetBandwidthRequest, OpusNative.BandwidthWideband, "OPUS_SET_BANDWIDTH");
+                Set(OpusNative.SetSignalRequest, OpusNative.SignalVoice, "OPUS_SET_SIGNAL");
+            }
+            else
+            {
+                Set(OpusNative.SetBandwidthRequest, OpusNative.BandwidthFullband, "OPUS_SET_BANDWIDTH");
+            }
+            Set(OpusNative.SetInbandFecRequest, settings.InbandFec ? 1 : 0, "OPUS_SET_INBAND_FEC");
+            Set(OpusNative.SetDtxRequest, settings.Dtx ? 1 : 0, "OPUS_SET_DTX");
+            SetExpectedLoss(settings.ExpectedLossPercent);
+            OpusNative.Check(OpusNative.opus_encoder_ctl(handle, OpusNative.GetLookaheadRequest, out int lookahead), "OPUS_GET_LOOKAHEAD");
+            LookaheadSamples = lookahead;
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The settings this encoder was made with (loss as at creation).</summary>
+    public OpusEncoderSettings Settings { get; }
+
+    /// <inheritdoc />
+    public string Name => "opus";
+
+    /// <inheritdoc />
+    public int SampleRate => Settings.SampleRate;
+
+    /// <inheritdoc />
+    public int FrameSamples => Settings.FrameSamples;
+
+    /// <summary>
+    /// Algorithmic delay of encoder plus decoder in input samples (OPUS_GET_LOOKAHEAD): decoded
+    /// sample n + LookaheadSamples corresponds to input sample n.
+    /// </summary>
+    public int LookaheadSamples { get; }
+
+    /// <summary>Packet loss currently assumed, percent.</summary>
+    public int ExpectedLossPercent => expectedLoss;
+
+    /// <summary>Frames encoded so far.</summary>
+    public long FramesEncoded { get; private set; }
+
+    /// <inheritdoc />
+    public int Encode(ReadOnlySpan<float> pcm, Span<byte> packet)
+    {
+        ObjectDisposedException.ThrowIf(handle.IsClosed, this);
+        if (pcm.Length != FrameSamples)
+        {
+            throw new ArgumentException(Text($"frame has {pcm.Length} samples; accepted: exactly {FrameSamples} ({Settings.FrameMs} ms at {SampleRate} Hz)"), nameof(pcm));
+        }
+        if (packet.IsEmpty)
+        {
+            throw new ArgumentException("packet buffer is empty; accepted: at least 1 byte, ideally MaxPacketBytes", nameof(packet));
+        }
+        int written;
+        fixed (float* p = pcm)
+        fixed (byte* d = packet)
+        {
+            written = OpusNative.opus_encode_float(handle, p, pcm.Length, d, Math.Min(packet.Length, MaxPacketBytes));
+        }
+        if (written < 0)
+        {
+            throw new InvalidOperationException(Text($"opus_encode_float failed: {OpusNative.ErrorText(written)} (packet buffer {packet.Length} bytes)"));
+        }
+        FramesEncoded++;
+        return written;
+    }
+
+    /// <inheritdoc />
+    public void SetExpectedLoss(int percent)
+    {
+        if (percent is < 0 or > 100)
+        {
+            throw new ArgumentOutOfRangeException(nameof(percent), percent, "expected loss must be 0..100 percent");
+        }
+        Set(OpusNative.SetPacketLossPercRequest, percent, "OPUS_SET_PACKET_LOSS_PERC");
+        expectedLoss = percent;
+    }
+
+    /// <summary>Changes the target bitrate within the profile's range.</summary>
+    public void SetBitrate(int bitsPerSecond)
+    {
+        (int min, int max) = OpusEncoderSettings.BitrateRange(Settings.Profile);
+        if (bitsPerSecond < min || bitsPerSecond > max)
+        {
+            throw new ArgumentOutOfRangeException(nameof(bitsPerSecond), bitsPerSecond, Text($"accepted: {min}..{max} bit/s"));
+        }
+        Set(OpusNative.SetBitrateRequest, bitsPerSecond, "OPUS_SET_BITRATE");
+    }
+
+    /// <summary>Forgets all history, as for a new stream.</summary>
+    public void Reset() => OpusNative.Check(OpusNative.opus_encoder_ctl_noarg(handle, OpusNative.ResetStateRequest), "OPUS_RESET_STATE");
+
+    /// <summary>The native encoder pointer, for benchmarks that compare against bare libopus calls.</summary>
+    internal IntPtr DangerousNativePointer => handle.DangerousGetHandle();
+
+    /// <inheritdoc />
+    public void Dispose() => handle.Dispose();
+
+    private void Set(int request, int value, string name)
+    {
+        ObjectDisposedException.ThrowIf(handle.IsClosed, this);
+        OpusNative.Check(OpusNative.opus_encoder_ctl(handle, request, value), Text($"opus_encoder_ctl({name}, {value})"));
+    }
+
+    private static string Text(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}
