@@ -40,6 +40,10 @@ internal static class G711Tables
     {
         int sign = sample < 0 ? 0x80 : 0;
         int magnitude = Math.Min(Math.Abs(sample), 8159) + 33; // 33..8192
+        if (magnitude >= 8192)
+        {
+            return (byte)~(sign | 0x7F); // the clipped magnitude is the top step
+        }
         int segment = 0;
         while (magnitude >= (64 << segment))
         {
