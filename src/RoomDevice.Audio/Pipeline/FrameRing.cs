@@ -13,6 +13,7 @@ public sealed class FrameRing
     private long _read;
     private long _overruns;
     private long _underruns;
+    private readonly ManualResetEventSlim _dataAvailable = new(false);
 
     /// <summary>Creates a ring holding up to <paramref name="capacityFrames"/> frames of <paramref name="frameSamples"/>.</summary>
     public FrameRing(int frameSamples, int capacityFrames)
@@ -54,6 +55,7 @@ public sealed class FrameRing
         }
         frame.CopyTo(_buffer.AsSpan((int)(w % _capacity) * FrameSamples, FrameSamples));
         Volatile.Write(ref _written, w + 1);
+        _dataAvailable.Set();
         return true;
     }
 
@@ -73,6 +75,20 @@ public sealed class FrameRing
         _buffer.AsSpan((int)(r % _capacity) * FrameSamples, FrameSamples).CopyTo(frame);
         Volatile.Write(ref _read, r + 1);
         return true;
+    }
+
+    /// <summary>
+    /// Blocks the reader until a frame is waiting or <paramref name="millisecondsTimeout"/> passes;
+    /// true when a frame is waiting. Allocation-free, so a media thread can pace itself on the ring.
+    /// </summary>
+    public bool WaitForData(int millisecondsTimeout)
+    {
+        _dataAvailable.Reset();
+        if (Count > 0)
+        {
+            return true;
+        }
+        return _dataAvailable.Wait(millisecondsTimeout) || Count > 0;
     }
 
     /// <summary>Drops every waiting frame (reader side only).</summary>

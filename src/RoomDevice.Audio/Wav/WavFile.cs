@@ -210,8 +210,9 @@ public sealed class WavFile
         {
             if (format == WavSampleFormat.Pcm16)
             {
-                float v = Math.Clamp(Samples[i], -1f, 1f);
-                BinaryPrimitives.WriteInt16LittleEndian(d[(i * 2)..], (short)Math.Round(v * 32767f));
+                // Same scale as the reader (1/32768) so a round trip is exact to half a step.
+                double v = Math.Clamp(Math.Round(Samples[i] * 32768.0), short.MinValue, short.MaxValue);
+                BinaryPrimitives.WriteInt16LittleEndian(d[(i * 2)..], (short)v);
             }
             else
             {
