@@ -1,0 +1,246 @@
+using System.Numerics.Tensors;
+using RoomDevice.Audio.Dsp;
+
+namespace RoomDevice.Audio.Processing;
+
+/// <summary>
+/// Spectral post filter after the linear canceller: suppresses the residual echo the filter
+/// leaves (tail, misadjustment, mild loudspeaker nonlinearity) and, when enabled, stationary
+/// noise, then fills what it removed with comfort noise at the noise floor. The residual echo is
+/// predicted from the echo estimate's power with a leakage factor learnt from how error and echo
+/// estimate powers co-vary (uncorrelated near-end speech does not bias it). Analysis and
+/// synthesis use a square-root Hann window with 50 % overlap: latency is one block.
+/// </summary>
+public sealed class ResidualEchoSuppressor
+{
+    private readonly int _l, _n, _k;
+    private readonly FftReal _fft;
+    private readonly float[] _win;
+    private readonly float[] _time, _olap;
+    private readonly float[] _ePrev, _yPrev;
+    private readonly float[] _er, _ei, _yr, _yi;
+    private readonly float[] _ee, _yy, _eSmooth, _ySmooth, _noise, _noiseSmooth, _resid, _gain, _prevClean, _leakBin;
+    private uint _rng = 0x9E3779B9u;
+    private double _pey, _pyy;
+    private float _leak = 0.25f;
+    private long _blocks;
+
+    /// <summary>Creates the suppressor for blocks of <paramref name="blockSize"/> samples (FFT of twice that).</summary>
+    public ResidualEchoSuppressor(int blockSize)
+    {
+        if (blockSize != 128 && blockSize != 256)
+        {
+            throw new ArgumentOutOfRangeException(nameof(blockSize), blockSize, "Block size must be 128 or 256 samples.");
+        }
+
+        _l = blockSize;
+        _n = 2 * blockSize;
+        _k = blockSize + 1;
+        _fft = new FftReal(_n);
+        _win = new float[_n];
+        for (int i = 0; i < _n; i++)
+        {
+            _win[i] = MathF.Sqrt(0.5f - (0.5f * MathF.Cos(2 * MathF.PI * i / _n)));
+        }
+
+        _time = new float[_n];
+        _olap = new float[_l];
+        _ePrev = new float[_l];
+        _yPrev = new float[_l];
+        _er = new float[_k];
+        _ei = new float[_k];
+        _yr = new float[_k];
+        _yi = new float[_k];
+        _ee = new float[_k];
+        _yy = new float[_k];
+        _eSmooth = new float[_k];
+        _ySmooth = new float[_k];
+        _noise = new float[_k];
+        _noiseSmooth = new float[_k];
+        _resid = new float[_k];
+        _gain = new float[_k];
+        _prevClean = new float[_k];
+        _leakBin = new float[_k];
+        Array.Fill(_noise, 1e-9f);
+        Array.Fill(_gain, 1f);
+    }
+
+    /// <summary>Block size in samples; output is delayed by this much.</summary>
+    public int BlockSize => _l;
+
+    /// <summary>Whether stationary noise is suppressed too.</summary>
+    public bool NoiseSuppression { get; set; } = true;
+
+    /// <summary>Suppression of the residual echo is never weaker than this gain floor (linear).</summary>
+    public float EchoFloor { get; set; } = 0.003f;
+
+    /// <summary>Gain floor for noise when <see cref="NoiseSuppression"/> is on (linear).</summary>
+    public float NoiseFloor { get; set; } = 0.18f;
+
+    /// <summary>Over-estimation of the residual echo (safety against leaks).</summary>
+    public float EchoOverestimate { get; set; } = 3f;
+
+    /// <summary>Learnt echo leakage (residual echo power over echo estimate power).</summary>
+    public float Leak => _leak;
+
+    /// <summary>Mean gain of the last block over the speech band (1 = untouched).</summary>
+    public float MeanGain { get; private set; } = 1f;
+
+    /// <summary>Speech-band power of the last output block over the noise floor (linear), for the VAD.</summary>
+    public float SpeechToNoise { get; private set; }
+
+    /// <summary>Speech-band residual echo over output power (linear), for the VAD.</summary>
+    public float EchoShare { get; private set; }
+
+    /// <summary>Suppresses one block: <paramref name="error"/> is the canceller output, <paramref name="echo"/> its echo estimate.</summary>
+    public void Process(ReadOnlySpan<float> error, ReadOnlySpan<float> echo, Span<float> output)
+    {
+        int l = _l, k = _k;
+        if (error.Length != l || echo.Length != l || output.Length < l)
+        {
+            throw new ArgumentException($"ResidualEchoSuppressor processes blocks of {l} samples.");
+        }
+
+        _blocks++;
+        Window(_ePrev, error, _time);
+        _fft.Forward(_time, _er, _ei);
+        Window(_yPrev, echo, _time);
+        _fft.Forward(_time, _yr, _yi);
+        error.CopyTo(_ePrev);
+        echo.CopyTo(_yPrev);
+        TensorPrimitives.Multiply(_er, _er, _ee);
+        TensorPrimitives.MultiplyAdd(_ei, _ei, _ee, _ee);
+        TensorPrimitives.Multiply(_yr, _yr, _yy);
+        TensorPrimitives.MultiplyAdd(_yi, _yi, _yy, _yy);
+
+        // Leakage: covariance of power fluctuations of error and echo estimate (Valin's estimator).
+        double pey = 0, pyy = 0, ySum = 0, eSum = 0;
+        for (int j = 1; j < k; j++)
+        {
+            _eSmooth[j] = (0.65f * _eSmooth[j]) + (0.35f * _ee[j]);
+            _ySmooth[j] = (0.65f * _ySmooth[j]) + (0.35f * _yy[j]);
+            float de = _ee[j] - _eSmooth[j];
+            float dy = _yy[j] - _ySmooth[j];
+            pey += de * dy;
+            pyy += dy * dy;
+            ySum += _yy[j];
+            eSum += _ee[j];
+        }
+
+        if (ySum > 1e-7 * _n)
+        {
+            double beta = Math.Clamp(0.02 * ySum / (ySum + eSum + 1e-12) * 4, 0.002, 0.05);
+            _pey = ((1 - beta) * _pey) + (beta * pey);
+            _pyy = ((1 - beta) * _pyy) + (beta * pyy);
+            if (_pyy > 1e-20)
+            {
+                _leak = (float)Math.Clamp(_pey / _pyy, 0.005, 1.0);
+            }
+        }
+
+        // Noise floor: minimum tracking of the smoothed error power.
+        for (int j = 0; j < k; j++)
+        {
+            float s = _noiseSmooth[j] = (0.7f * _noiseSmooth[j]) + (0.3f * _ee[j]);
+            float nz = _noise[j];
+            nz = s < nz ? (0.8f * nz) + (0.2f * s) : nz * 1.004f;
+            _noise[j] = Math.Max(nz, 1e-12f);
+        }
+
+        // Gains.
+        float over = EchoOverestimate;
+        float echoFloor = EchoFloor;
+        float noiseFloor = NoiseSuppression ? NoiseFloor : 1f;
+        double gSum = 0, cleanBand = 0, noiseBand = 0, echoBand = 0;
+        int lo = Math.Max(1, k * 300 / 8000 * (_l == 128 ? 1 : 1)), hi = Math.Min(k - 1, k * 4000 / 8000);
+        if (_l == 256)
+        {
+            lo = Math.Max(1, 300 * _n / 48000);
+            hi = 4000 * _n / 48000;
+        }
+
+        for (int j = 0; j < k; j++)
+        {
+            float r = _resid[j] = Math.Max(_leak * _yy[j], 0.55f * _resid[j]);
+            float nz = NoiseSuppression ? 1.5f * _noise[j] : 0f;
+            float interference = (over * r) + nz + 1e-20f;
+            float ee = _ee[j] + 1e-20f;
+            float post = ee / interference;
+            // Decision-directed a priori SNR.
+            float prio = (0.9f * _prevClean[j] / interference) + (0.1f * Math.Max(post - 1f, 0f));
+            float g = prio / (1f + prio);
+            float floor = (over * r) > nz ? echoFloor : noiseFloor;
+            if (!NoiseSuppression && (over * r) <= 1e-20f)
+            {
+                g = 1f;
+            }
+
+            g = Math.Clamp(g, floor, 1f);
+            _gain[j] = g;
+            _prevClean[j] = g * g * ee;
+            if (j >= lo && j <= hi)
+            {
+                gSum += g;
+                cleanBand += g * g * ee;
+                noiseBand += _noise[j] * 1.5f;
+                echoBand += r;
+            }
+        }
+
+        int nb = Math.Max(1, hi - lo + 1);
+        MeanGain = (float)(gSum / nb);
+        SpeechToNoise = (float)(cleanBand / (noiseBand + 1e-20));
+        EchoShare = (float)(echoBand / (cleanBand + echoBand + 1e-20));
+
+        // Apply gains and add comfort noise for what was removed below the noise floor's level.
+        for (int j = 0; j < k; j++)
+        {
+            float g = _gain[j];
+            float target = NoiseSuppression ? noiseFloor : 1f;
+            float fill = target * target - (g * g);
+            float cr = 0, ci = 0;
+            if (fill > 0)
+            {
+                float amp = MathF.Sqrt(fill * _noise[j]);
+                float ang = NextUniform() * 2f * MathF.PI;
+                cr = amp * MathF.Cos(ang);
+                ci = amp * MathF.Sin(ang);
+            }
+
+            _er[j] = (_er[j] * g) + cr;
+            _ei[j] = (_ei[j] * g) + ci;
+        }
+
+        _ei[0] = 0;
+        _ei[k - 1] = 0;
+        _fft.Inverse(_er, _ei, _time);
+        TensorPrimitives.Multiply(_time, _win, _time);
+        for (int i = 0; i < l; i++)
+        {
+            float v = _olap[i] + _time[i];
+            output[i] = float.IsFinite(v) ? v : 0f;
+            _olap[i] = _time[l + i];
+        }
+    }
+
+    /// <summary>Gain of bin <paramref name="bin"/> in the last block (for tests and plots).</summary>
+    public float GainAt(int bin) => _gain[bin];
+
+    private void Window(ReadOnlySpan<float> prev, ReadOnlySpan<float> cur, Span<float> dst)
+    {
+        prev.CopyTo(dst);
+        cur.CopyTo(dst[_l..]);
+        TensorPrimitives.Multiply(dst, _win, dst);
+    }
+
+    private float NextUniform()
+    {
+        // xorshift32: allocation-free, deterministic comfort noise.
+        uint x = _rng;
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        _rng = x;
+        return (x >> 8) * (1f / 16777216f);
+    }
+}
