@@ -6,4 +6,6 @@ foreach (Command verb in CliVerbs.All())
 {
     root.Subcommands.Add(verb);
 }
-return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+// The generic host handles SIGTERM itself (clean stop); the parser must not race it.
+var invocation = new InvocationConfiguration { ProcessTerminationTimeout = null };
+return await root.Parse(args).InvokeAsync(invocation).ConfigureAwait(false);

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using RoomDevice.Core.Options;
 
 namespace RoomDevice.Host.Composition;
 
@@ -8,7 +9,17 @@ namespace RoomDevice.Host.Composition;
 /// <param name="Configuration">The layered, validated configuration.</param>
 /// <param name="ConfigDirectory">The <c>device-config/</c> folder in use.</param>
 /// <param name="StateDirectory">Writable folder for state that survives restarts (applied config, command ids, queues).</param>
-internal sealed record HostModuleContext(bool Simulate, IConfiguration Configuration, string ConfigDirectory, string StateDirectory);
+internal sealed record HostModuleContext(bool Simulate, IConfiguration Configuration, string ConfigDirectory, string StateDirectory)
+{
+    /// <summary>Every options section, bound and validated, by options class.</summary>
+    public IReadOnlyDictionary<Type, IDeviceOptions> BoundOptions { get; init; } = new Dictionary<Type, IDeviceOptions>();
+
+    /// <summary>The bound options of one section (also registered in the container as a singleton).</summary>
+    public T Options<T>() where T : class, IDeviceOptions =>
+        BoundOptions.TryGetValue(typeof(T), out IDeviceOptions? o)
+            ? (T)o
+            : throw new InvalidOperationException($"{typeof(T).Name} is not a known options section");
+}
 
 /// <summary>
 /// One area of the device (hardware, audio, calls, management) registering its services and

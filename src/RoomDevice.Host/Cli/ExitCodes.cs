@@ -1,0 +1,20 @@
+namespace RoomDevice.Host.Cli;
+
+/// <summary>Process exit codes of <c>roomdevice</c> (the systemd unit does not restart on <see cref="Config"/>).</summary>
+internal static class ExitCodes
+{
+    /// <summary>Success.</summary>
+    public const int Ok = 0;
+
+    /// <summary>Something required is missing (selftest) or the host failed while running.</summary>
+    public const int Failure = 1;
+
+    /// <summary>A command-line mistake.</summary>
+    public const int Usage = 2;
+
+    /// <summary>A state folder that cannot be created or written (EX_CANTCREAT).</summary>
+    public const int CannotCreate = 73;
+
+    /// <summary>The configuration was rejected (EX_CONFIG).</summary>
+    public const int Config = 78;
+}

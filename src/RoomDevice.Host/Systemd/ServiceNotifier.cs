@@ -1,0 +1,111 @@
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace RoomDevice.Host.Systemd;
+
+/// <summary>
+/// The sd_notify protocol: one datagram per message to the socket named by NOTIFY_SOCKET. Written
+/// here rather than relying on the systemd lifetime alone because that one only speaks when the
+/// parent process is systemd itself; a supervisor, a container or a test names the socket too.
+/// </summary>
+internal sealed class ServiceNotifier : IDisposable
+{
+    private readonly Socket? _socket;
+    private readonly UnixDomainSocketEndPoint? _endPoint;
+
+    public ServiceNotifier(string? notifySocket)
+    {
+        if (string.IsNullOrEmpty(notifySocket))
+        {
+            return;
+        }
+        // '@' marks Linux's abstract socket namespace, written as a leading NUL.
+        string path = notifySocket[0] == '@' ? "\0" + notifySocket[1..] : notifySocket;
+        _endPoint = new UnixDomainSocketEndPoint(path);
+        _socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+    }
+
+    /// <summary>True when a service manager listens.</summary>
+    public bool IsEnabled => _socket is not null;
+
+    /// <summary>Sends one message such as "READY=1"; false when nobody listens or the send failed.</summary>
+    public bool Notify(string state)
+    {
+        if (_socket is null || _endPoint is null)
+        {
+            return false;
+        }
+        try
+        {
+            _socket.SendTo(Encoding.UTF8.GetBytes(state), _endPoint);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    public void Dispose() => _socket?.Dispose();
+}
+
+/// <summary>
+/// Tells the service manager when the device is ready and stopping, and feeds the systemd watchdog
+/// (WATCHDOG_USEC) at half its period for as long as the process can run timers.
+/// </summary>
+internal sealed class ServiceManagerIntegration(
+    IHostApplicationLifetime lifetime,
+    TimeProvider time,
+    ILogger<ServiceManagerIntegration> log) : IHostedService, IDisposable
+{
+    private readonly ServiceNotifier _notifier = new(Environment.GetEnvironmentVariable("NOTIFY_SOCKET"));
+    private ITimer? _watchdog;
+
+    /// <summary>The watchdog period systemd asks for, or null when none (or meant for another process).</summary>
+    internal static TimeSpan? WatchdogPeriod(string? usec, string? pid)
+    {
+        if (!string.IsNullOrEmpty(pid) && pid != Environment.ProcessId.ToString(CultureInfo.InvariantCulture))
+        {
+            return null;
+        }
+        return long.TryParse(usec, NumberStyles.None, CultureInfo.InvariantCulture, out long us) && us > 0
+            ? TimeSpan.FromMicroseconds(us)
+            : null;
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!_notifier.IsEnabled)
+        {
+            return Task.CompletedTask;
+        }
+        lifetime.ApplicationStarted.Register(() =>
+        {
+            _notifier.Notify(string.Create(CultureInfo.InvariantCulture, $"READY=1\nSTATUS=running\nMAINPID={Environment.ProcessId}"));
+            log.LogInformation("Told the service manager the device is ready");
+        });
+        lifetime.ApplicationStopping.Register(() => _notifier.Notify("STOPPING=1\nSTATUS=stopping"));
+        TimeSpan? period = WatchdogPeriod(Environment.GetEnvironmentVariable("WATCHDOG_USEC"), Environment.GetEnvironmentVariable("WATCHDOG_PID"));
+        if (period is { } p)
+        {
+            _watchdog = time.CreateTimer(_ => _notifier.Notify("WATCHDOG=1"), null, TimeSpan.Zero, p / 2);
+            log.LogInformation("Feeding the service watchdog every {Period}", p / 2);
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _watchdog?.Dispose();
+        return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        _watchdog?.Dispose();
+        _notifier.Dispose();
+    }
+}
