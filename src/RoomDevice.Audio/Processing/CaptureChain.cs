@@ -32,6 +32,7 @@ public sealed class CaptureChain : ICaptureProcessor, IProcessingLatency
     private int _mutedTalkBlocks;
     private long _lastMutedEventBlock = long.MinValue / 2;
     private long _blocks;
+    private long _pathResets;
 
     /// <summary>Creates the chain from <paramref name="options"/> (its Aec must be Managed or Off).</summary>
     public CaptureChain(int sampleRate, VoiceOptions options)
@@ -147,6 +148,11 @@ public sealed class CaptureChain : ICaptureProcessor, IProcessingLatency
         if (_aec != null)
         {
             _aec.Process(d, _err, _echo);
+            if (_aec.PathResets != _pathResets)
+            {
+                _pathResets = _aec.PathResets;
+                _res.ResetLeak();
+            }
         }
         else
         {

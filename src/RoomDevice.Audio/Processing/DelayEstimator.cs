@@ -130,7 +130,7 @@ public sealed class DelayEstimator
                     _candidateCount = 1;
                 }
 
-                if (_candidateCount >= 15 && (!HasEstimate || Math.Abs(bestLag - DelayBlocks) >= 2))
+                if (_candidateCount >= 8 && (!HasEstimate || Math.Abs(bestLag - DelayBlocks) >= 2))
                 {
                     changed = bestLag != DelayBlocks;
                     DelayBlocks = bestLag;

@@ -43,6 +43,7 @@ public sealed class EchoCanceller
     private int _bulkBlocks;
     private double _sEf, _sEb, _sD, _sY;
     private int _badBackground;
+    private int _pathChangeBlocks;
     private long _blocks;
     private double _erleNum, _erleDen;
     private float _lastPeak = float.NaN;
@@ -146,6 +147,9 @@ public sealed class EchoCanceller
     /// <summary>How often the foreground received the background filter.</summary>
     public long Copies { get; private set; }
 
+    /// <summary>How often an echo path change made both filters start afresh.</summary>
+    public long PathResets { get; private set; }
+
     /// <summary>How often the background was reset from the foreground.</summary>
     public long Resets { get; private set; }
 
@@ -240,7 +244,33 @@ public sealed class EchoCanceller
         _sEf = (a * _sEf) + ef2;
         _sD = (a * _sD) + d2;
         ReadOnlySpan<float> outErr = _ef;
-        if (_sEb < 0.7 * _sEf && _sEb < _sD && eb2 < ef2)
+        // Echo path change: the foreground makes the signal louder than the microphone. Start
+        // both filters afresh (cold convergence is faster than unlearning a wrong path).
+        if (_sEf > 1.6 * _sD && _sEb > 1.0 * _sD && _sxx[_k / 4] > _delta * 10)
+        {
+            if (++_pathChangeBlocks >= 5)
+            {
+                Array.Clear(_wbr);
+                Array.Clear(_wbi);
+                Array.Clear(_wfr);
+                Array.Clear(_wfi);
+                _sEf = _sEb = _sD;
+                _pathChangeBlocks = 0;
+                PathResets++;
+                _lastPeak = float.NaN;
+                outErr = mic;
+            }
+        }
+        else
+        {
+            _pathChangeBlocks = 0;
+        }
+
+        if (outErr == mic)
+        {
+            // Already decided: pass the microphone through for this block.
+        }
+        else if (_sEb < 0.7 * _sEf && _sEb < _sD && eb2 < ef2)
         {
             Array.Copy(_wbr, _wfr, _wbr.Length);
             Array.Copy(_wbi, _wfi, _wbi.Length);
@@ -284,7 +314,7 @@ public sealed class EchoCanceller
         mic.CopyTo(_dPrev);
         _micPos += l;
 
-        if (DriftCompensation && _blocks % (SampleRate / _l) == 0)
+        if (DriftCompensation && _blocks % (2 * SampleRate / _l) == 0)
         {
             TrackDrift();
         }
@@ -525,9 +555,10 @@ public sealed class EchoCanceller
             double move = peak - _lastPeak + _peakShiftSinceLast;
             // Peak moving earlier means the loudspeaker clock runs fast: read the reference faster.
             double residual = -move / (seconds * SampleRate);
-            if (Math.Abs(move) < 8)
+            // Sub-sample peak motion below 10 ppm is measurement noise; bigger steps are filter jumps.
+            if (Math.Abs(move) < 8 && Math.Abs(residual) > 10e-6)
             {
-                _ratio = Math.Clamp(_ratio + (0.5 * residual), 1 - 500e-6, 1 + 500e-6);
+                _ratio = Math.Clamp(_ratio + (0.7 * residual), 1 - 500e-6, 1 + 500e-6);
                 _driftPpm = (_ratio - 1) * 1e6;
             }
         }

@@ -19,9 +19,13 @@ public sealed class ResidualEchoSuppressor
     private readonly float[] _time, _olap;
     private readonly float[] _ePrev, _yPrev;
     private readonly float[] _er, _ei, _yr, _yi;
-    private readonly float[] _ee, _yy, _eSmooth, _ySmooth, _noise, _noiseSmooth, _resid, _gain, _prevClean, _leakBin;
+    private readonly float[] _ee, _yy, _noise, _noiseSmooth, _resid, _gain, _prevClean, _leakBin;
     private uint _rng = 0x9E3779B9u;
-    private double _pey, _pyy;
+    private const int LeakBands = 4;
+    private readonly int[] _bandStart = new int[LeakBands + 1];
+    private readonly double[] _leakNum = new double[LeakBands];
+    private readonly double[] _leakDen = new double[LeakBands];
+    private readonly float[] _leakBand = [0.25f, 0.25f, 0.25f, 0.25f];
     private float _leak = 0.25f;
     private long _blocks;
 
@@ -53,8 +57,6 @@ public sealed class ResidualEchoSuppressor
         _yi = new float[_k];
         _ee = new float[_k];
         _yy = new float[_k];
-        _eSmooth = new float[_k];
-        _ySmooth = new float[_k];
         _noise = new float[_k];
         _noiseSmooth = new float[_k];
         _resid = new float[_k];
@@ -62,6 +64,13 @@ public sealed class ResidualEchoSuppressor
         _prevClean = new float[_k];
         _leakBin = new float[_k];
         Array.Fill(_noise, 1e-9f);
+        // Bands 0-1, 1-2, 2-4 kHz and above (scaled for 48 kHz).
+        int hzPerBin = 8000 / blockSize * (blockSize == 128 ? 1 : 3);
+        _bandStart[0] = 0;
+        _bandStart[1] = Math.Min(_k, 1000 / hzPerBin);
+        _bandStart[2] = Math.Min(_k, 2000 / hzPerBin);
+        _bandStart[3] = Math.Min(_k, 4000 / hzPerBin);
+        _bandStart[4] = _k;
         Array.Fill(_gain, 1f);
     }
 
@@ -79,6 +88,9 @@ public sealed class ResidualEchoSuppressor
 
     /// <summary>Over-estimation of the residual echo (safety against leaks).</summary>
     public float EchoOverestimate { get; set; } = 3f;
+
+    /// <summary>Per-block decay of the predicted residual echo (reverberation the filter does not model).</summary>
+    public float TailDecay { get; set; } = 0.7f;
 
     /// <summary>Learnt echo leakage (residual echo power over echo estimate power).</summary>
     public float Leak => _leak;
@@ -113,28 +125,42 @@ public sealed class ResidualEchoSuppressor
         TensorPrimitives.Multiply(_yr, _yr, _yy);
         TensorPrimitives.MultiplyAdd(_yi, _yi, _yy, _yy);
 
-        // Leakage: covariance of power fluctuations of error and echo estimate (Valin's estimator).
-        double pey = 0, pyy = 0, ySum = 0, eSum = 0;
+        // Leakage per band: ratio of error power to echo-estimate power, learnt
+        // only in blocks the echo estimate dominates (so local speech does not inflate it).
+        double ySum = 0, eSum = 0;
         for (int j = 1; j < k; j++)
         {
-            _eSmooth[j] = (0.65f * _eSmooth[j]) + (0.35f * _ee[j]);
-            _ySmooth[j] = (0.65f * _ySmooth[j]) + (0.35f * _yy[j]);
-            float de = _ee[j] - _eSmooth[j];
-            float dy = _yy[j] - _ySmooth[j];
-            pey += de * dy;
-            pyy += dy * dy;
             ySum += _yy[j];
             eSum += _ee[j];
         }
 
-        if (ySum > 1e-7 * _n)
+        if (ySum > 2 * eSum && ySum > 1e-7 * _n)
         {
-            double beta = Math.Clamp(0.02 * ySum / (ySum + eSum + 1e-12) * 4, 0.002, 0.05);
-            _pey = ((1 - beta) * _pey) + (beta * pey);
-            _pyy = ((1 - beta) * _pyy) + (beta * pyy);
-            if (_pyy > 1e-20)
+            for (int b = 0; b < LeakBands; b++)
             {
-                _leak = (float)Math.Clamp(_pey / _pyy, 0.005, 1.0);
+                double num = 0, den = 0;
+                for (int j = _bandStart[b]; j < _bandStart[b + 1]; j++)
+                {
+                    num += _ee[j];
+                    den += _yy[j];
+                }
+
+                _leakNum[b] = (0.95 * _leakNum[b]) + (0.05 * num);
+                _leakDen[b] = (0.95 * _leakDen[b]) + (0.05 * den);
+                if (_leakDen[b] > 1e-30)
+                {
+                    _leakBand[b] = (float)Math.Clamp(_leakNum[b] / _leakDen[b], 0.002, 1.0);
+                }
+            }
+
+            _leak = _leakBand[1];
+        }
+
+        for (int b = 0; b < LeakBands; b++)
+        {
+            for (int j = _bandStart[b]; j < _bandStart[b + 1]; j++)
+            {
+                _leakBin[j] = _leakBand[b];
             }
         }
 
@@ -161,7 +187,7 @@ public sealed class ResidualEchoSuppressor
 
         for (int j = 0; j < k; j++)
         {
-            float r = _resid[j] = Math.Max(_leak * _yy[j], 0.55f * _resid[j]);
+            float r = _resid[j] = Math.Max(_leakBin[j] * _yy[j], TailDecay * _resid[j]);
             float nz = NoiseSuppression ? 1.5f * _noise[j] : 0f;
             float interference = (over * r) + nz + 1e-20f;
             float ee = _ee[j] + 1e-20f;
@@ -221,6 +247,15 @@ public sealed class ResidualEchoSuppressor
             output[i] = float.IsFinite(v) ? v : 0f;
             _olap[i] = _time[l + i];
         }
+    }
+
+    /// <summary>Forgets the learnt leakage (after the canceller restarted on a new echo path).</summary>
+    public void ResetLeak()
+    {
+        Array.Fill(_leakBand, 0.25f);
+        Array.Clear(_leakNum);
+        Array.Clear(_leakDen);
+        _leak = 0.25f;
     }
 
     /// <summary>Gain of bin <paramref name="bin"/> in the last block (for tests and plots).</summary>

@@ -106,7 +106,8 @@ public sealed class SceneGenerator(SpeechMaterial speech)
             int farEnd = (int)(0.85 * n);
             Array.Copy(farTalk, reference, farEnd);
             farActive.Add((0, farEnd));
-            nearActive.Add(((int)(0.5 * n), (int)(0.7 * n)));
+            // The local talker's room reverberation lasts about RT60 after the words stop.
+            nearActive.Add(((int)(0.5 * n), Math.Min(farEnd, (int)(0.7 * n) + (int)(spec.Rt60 * fs))));
             nearActive.Add((farEnd, n));
         }
         else
@@ -159,10 +160,8 @@ public sealed class SceneGenerator(SpeechMaterial speech)
         {
             float[] nearTalk = Talk(NearVoice, spec.Seed + 100, n, fs);
             var dry = new float[n];
-            foreach (var (a, b) in nearActive)
-            {
-                Array.Copy(nearTalk, a, dry, a, b - a);
-            }
+            Array.Copy(nearTalk, (int)(0.5 * n), dry, (int)(0.5 * n), (int)(0.2 * n));
+            Array.Copy(nearTalk, (int)(0.85 * n), dry, (int)(0.85 * n), n - (int)(0.85 * n));
 
             float[] wet = SignalOps.Convolve(dry, rirNear);
             Array.Copy(wet, nearEnd, n);
