@@ -281,7 +281,7 @@ public sealed partial class DeviceAgent
         {
             var errors = new List<ConfigError>();
             ConfigDocument? desired = ConfigDocument.TryRead(doc!.RootElement, errors);
-            long? version = doc.RootElement.TryGetProperty("version", out JsonElement ve) && ve.TryGetInt64(out long vv) ? vv : null;
+            long? version = doc.RootElement.TryGetProperty("version", out JsonElement ve) && ve.ValueKind == JsonValueKind.Number && ve.TryGetInt64(out long vv) ? vv : null;
             if (desired is null)
             {
                 Interlocked.Increment(ref _refused);

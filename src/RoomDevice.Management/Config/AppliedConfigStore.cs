@@ -28,6 +28,7 @@ public sealed class AppliedConfigStore
         ArgumentException.ThrowIfNullOrEmpty(stateDirectory);
         Directory.CreateDirectory(Path.Combine(stateDirectory, "mqtt"));
         AtomicFile.CleanTemps(stateDirectory);
+        AtomicFile.CleanTemps(Path.Combine(stateDirectory, "mqtt"));
         _recordPath = Path.Combine(stateDirectory, "mqtt", "applied-record.json");
         _configPath = Path.Combine(stateDirectory, FileName);
         _current = AtomicFile.ReadJson<AppliedRecord>(_recordPath);

@@ -12,8 +12,14 @@ public static class AtomicFile
     /// <summary>Suffix of the previous good copy.</summary>
     public const string LastGoodSuffix = ".last-good";
 
-    /// <summary>Test seam: called at named points of a write so a test can stop it there, as a power cut would.</summary>
-    internal static Action<string>? CrashPoint { get; set; }
+    private static readonly AsyncLocal<Action<string>?> CrashPointOfFlow = new();
+
+    /// <summary>Test seam: called at named points of a write (in the current async flow only) so a test can stop it there, as a power cut would.</summary>
+    internal static Action<string>? CrashPoint
+    {
+        get => CrashPointOfFlow.Value;
+        set => CrashPointOfFlow.Value = value;
+    }
 
     /// <summary>Replaces <paramref name="path"/> with <paramref name="content"/> atomically.</summary>
     public static void Write(string path, ReadOnlySpan<byte> content, bool keepLastGood = false)

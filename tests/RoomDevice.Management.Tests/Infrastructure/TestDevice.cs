@@ -80,12 +80,16 @@ public sealed class TestDevice : IAsyncDisposable
             TelemetryIntervalSeconds = 1,
         };
         configure?.Invoke(Options);
-        Validator = validator ?? new OptionsSectionValidator();
+        Validator = validator ?? RealValidator;
         if (claimed && new DeviceStateStore(StateDir).Assignment() is null)
         {
             new DeviceStateStore(StateDir).SaveAssignment(new RoomAssignment("Test Room", "Lab", DateTimeOffset.UtcNow));
         }
     }
+
+    /// <summary>The product's validator over every options section of Core and Management.</summary>
+    public static readonly IConfigDocumentValidator RealValidator =
+        new ConfigDocumentValidator(OptionsSchema.FromAssemblies([typeof(MqttOptions).Assembly, typeof(ConfigDocumentValidator).Assembly]));
 
     public string Id { get; }
 
