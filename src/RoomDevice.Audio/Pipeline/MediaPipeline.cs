@@ -42,6 +42,8 @@ public sealed class MediaPipeline : IDisposable
     private readonly AudioFrame _captureFrame, _playbackFrame;
     private readonly float[] _micDevice, _channelScratch, _refDevice, _mic, _ref, _out, _render, _renderDevice;
     private readonly VolumeControl _volume = new();
+    private IFrameSource[] _renderSources = [];
+    private readonly Lock _sourcesGate = new();
     private long _ticks, _captureMissing, _uplinkDropped;
     private int _voiceActive;
     private bool _muted;
@@ -145,6 +147,20 @@ public sealed class MediaPipeline : IDisposable
     /// <summary>Sets the volume (0..100) when no room state machine drives the pipeline.</summary>
     public void SetVolume(int volume) => _volume.SetVolume(volume);
 
+    /// <summary>
+    /// Adds a local source mixed into the loudspeaker with the far end, before volume and the echo
+    /// reference (e.g. the simulated far-end talker of <c>run --simulate</c>). Its frames are at the
+    /// processing rate.
+    /// </summary>
+    public void AddRenderSource(IFrameSource source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        lock (_sourcesGate)
+        {
+            Volatile.Write(ref _renderSources, [.. _renderSources, source]);
+        }
+    }
+
     /// <summary>Queues <paramref name="frames"/> silent frames for playback (latency margin).</summary>
     public void PrimePlayback(int frames)
     {
@@ -178,6 +194,11 @@ public sealed class MediaPipeline : IDisposable
         if (!_bridge.Downlink.TryRead(_render))
         {
             Array.Clear(_render);
+        }
+        IFrameSource[] sources = Volatile.Read(ref _renderSources);
+        for (int i = 0; i < sources.Length; i++)
+        {
+            sources[i].MixInto(_render);
         }
         Tones.MixInto(_render);
         _volume.Process(_render);
