@@ -211,6 +211,9 @@ public sealed class JitterBuffer
     /// <summary>Output sample rate.</summary>
     public int SampleRate => _outRate;
 
+    /// <summary>Extended RTP timestamp of the first sample of the frame last pulled (where playout is in the stream).</summary>
+    public long PlayoutTimestamp { get; private set; }
+
     /// <summary>Packets waiting.</summary>
     public int Count
     {
@@ -400,6 +403,7 @@ public sealed class JitterBuffer
             _fifo.AsSpan(_fifoCount, _frame - _fifoCount).Clear();
             _fifoCount = _frame;
         }
+        PlayoutTimestamp = _nextTs - ((long)_fifoCount * _clock / _outRate);
         _fifo.AsSpan(0, _frame).CopyTo(frame);
         _fifo.AsSpan(_frame, _fifoCount - _frame).CopyTo(_fifo);
         _fifoCount -= _frame;
