@@ -1,0 +1,168 @@
+using RoomDevice.Calls.Sdp;
+using RoomDevice.Calls.Sip;
+using Xunit.Abstractions;
+
+namespace RoomDevice.Calls.Tests.Sip;
+
+[Collection("speech")]
+public sealed class UserAgentTests(SpeechFixture speech, ITestOutputHelper output)
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
+
+    [Fact]
+    public async Task Call_to_the_echo_service_connects_with_opus_and_hears_itself()
+    {
+        using var echo = new EchoService(16000, delayMs: 300);
+        using var room = new AgentRig();
+        var call = room.Agent.Dial(echo.Uri);
+        await call.Connected.WaitAsync(Wait);
+        Assert.Equal(SipCallState.Connected, call.State);
+        Assert.Equal(CallCodec.Opus, call.Media!.Codec);
+        using (var pump = new AudioPump(room.Bridge, speech.Speech16k[..(16000 * 4)]))
+        {
+            await Task.Delay(5500);
+            pump.Dispose();
+            var rec = pump.Recorded;
+            var (c, lag) = Signals.BestCorrelation(Signals.Envelope(speech.Speech16k[..(16000 * 4)], 16000), Signals.Envelope(rec, 16000), 150);
+            output.WriteLine($"echo envelope correlation {c:F2} at {lag * 10} ms; jitter buffer target {call.MediaSession.JitterStatistics!.TargetDelayMs} ms");
+            Assert.True(c > 0.6, $"echo correlation {c:F2}");
+            Assert.InRange(lag * 10, 300, 900);
+        }
+        Assert.True(call.MediaSession.Statistics.PacketsReceived > 100);
+        Assert.Equal(1, echo.ActiveCalls);
+        call.Hangup();
+        var end = await call.Ended.WaitAsync(Wait);
+        Assert.True(end.WasConnected);
+        Assert.Equal("local hangup", end.Reason);
+        for (int i = 0; i < 50 && echo.ActiveCalls > 0; i++)
+        {
+            await Task.Delay(100);
+        }
+        Assert.Equal(0, echo.ActiveCalls);
+    }
+
+    [Fact]
+    public async Task Incoming_call_rings_until_answered_and_far_end_hangup_ends_it()
+    {
+        using var room = new AgentRig(autoAnswer: false);
+        using var caller = new AgentRig(user: "caller");
+        var incoming = new TaskCompletionSource<SipCall>(TaskCreationOptions.RunContinuationsAsynchronously);
+        room.Agent.IncomingCall += (_, c) => incoming.TrySetResult(c);
+        var outgoing = caller.Agent.Dial(room.Uri);
+        var call = await incoming.Task.WaitAsync(Wait);
+        for (int i = 0; i < 50 && outgoing.State != SipCallState.Ringing; i++)
+        {
+            await Task.Delay(50);
+        }
+        Assert.Equal(SipCallState.Ringing, outgoing.State);
+        Assert.Equal(SipCallState.Ringing, call.State);
+        call.Answer();
+        await outgoing.Connected.WaitAsync(Wait);
+        await call.Connected.WaitAsync(Wait);
+        outgoing.Hangup();
+        var end = await call.Ended.WaitAsync(Wait);
+        Assert.Equal("remote hung up", end.Reason);
+    }
+
+    [Fact]
+    public async Task Cancel_while_ringing_fails_the_call_on_both_sides()
+    {
+        using var room = new AgentRig(autoAnswer: false);
+        using var caller = new AgentRig(user: "caller");
+        var incoming = new TaskCompletionSource<SipCall>(TaskCreationOptions.RunContinuationsAsynchronously);
+        room.Agent.IncomingCall += (_, c) => incoming.TrySetResult(c);
+        var outgoing = caller.Agent.Dial(room.Uri);
+        var call = await incoming.Task.WaitAsync(Wait);
+        for (int i = 0; i < 50 && outgoing.State != SipCallState.Ringing; i++)
+        {
+            await Task.Delay(50);
+        }
+        outgoing.Hangup();
+        var theirs = await call.Ended.WaitAsync(Wait);
+        var ours = await outgoing.Ended.WaitAsync(Wait);
+        Assert.False(theirs.WasConnected);
+        Assert.Equal("cancelled by caller", theirs.Reason);
+        Assert.False(ours.WasConnected);
+        Assert.StartsWith("cancelled", ours.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Busy_and_decline_map_to_failure_reasons()
+    {
+        using var room = new AgentRig(autoAnswer: false);
+        using var caller = new AgentRig(user: "caller");
+        room.Agent.IncomingCall += (_, c) => c.Reject(486);
+        var outgoing = caller.Agent.Dial(room.Uri);
+        var end = await outgoing.Ended.WaitAsync(Wait);
+        Assert.False(end.WasConnected);
+        Assert.Equal(486, end.Status);
+        Assert.StartsWith("busy", end.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Hold_and_resume_by_reinvite_change_the_directions()
+    {
+        using var room = new AgentRig();
+        using var caller = new AgentRig(user: "caller");
+        var incoming = new TaskCompletionSource<SipCall>(TaskCreationOptions.RunContinuationsAsynchronously);
+        room.Agent.IncomingCall += (_, c) => incoming.TrySetResult(c);
+        var outgoing = caller.Agent.Dial(room.Uri);
+        await outgoing.Connected.WaitAsync(Wait);
+        var call = await incoming.Task.WaitAsync(Wait);
+        Assert.True(await outgoing.HoldAsync(true).WaitAsync(Wait));
+        Assert.True(outgoing.OnHold);
+        Assert.Equal(MediaDirection.SendOnly, outgoing.Media!.Direction);
+        for (int i = 0; i < 50 && !call.RemoteHold; i++)
+        {
+            await Task.Delay(20);
+        }
+        Assert.True(call.RemoteHold);
+        Assert.Equal(MediaDirection.RecvOnly, call.Media!.Direction);
+        Assert.True(await outgoing.HoldAsync(false).WaitAsync(Wait));
+        Assert.Equal(MediaDirection.SendRecv, outgoing.Media!.Direction);
+        for (int i = 0; i < 50 && call.RemoteHold; i++)
+        {
+            await Task.Delay(20);
+        }
+        Assert.False(call.RemoteHold);
+        call.Hangup();
+        Assert.Equal("remote hung up", (await outgoing.Ended.WaitAsync(Wait)).Reason);
+    }
+
+    [Fact]
+    public async Task Tcp_transport_carries_a_whole_call()
+    {
+        using var room = new AgentRig(tcpPort: 0);
+        using var caller = new AgentRig(user: "caller", tcpPort: 0);
+        var tcp = room.Agent.Transport.TcpEndPoint!;
+        var outgoing = caller.Agent.Dial($"sip:room@127.0.0.1:{tcp.Port};transport=tcp");
+        await outgoing.Connected.WaitAsync(Wait);
+        Assert.Equal(0, caller.Agent.Retransmissions);
+        outgoing.Hangup();
+        Assert.True((await outgoing.Ended.WaitAsync(Wait)).WasConnected);
+    }
+
+    [Fact]
+    public async Task Dialling_nobody_times_out_after_timer_b()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        using var silent = new RawSipPeer();
+        using var room = new AgentRig(time: time);
+        var call = room.Agent.Dial($"sip:nobody@127.0.0.1:{silent.Port}");
+        Assert.NotNull(silent.Receive());
+        // Timer A: retransmit after 0.5, 1, 2, 4, 8, 16 s (cumulative 0.5, 1.5, 3.5, 7.5, 15.5, 31.5).
+        int seen = 0;
+        foreach (double at in (double[])[0.5, 1.0, 2.0, 4.0, 8.0, 16.0])
+        {
+            time.Advance(TimeSpan.FromSeconds(at));
+            Assert.NotNull(silent.Receive());
+            seen++;
+        }
+        Assert.Equal(6, room.Agent.Retransmissions);
+        time.Advance(TimeSpan.FromSeconds(1)); // 32.5 s = 64·T1: timer B fires
+        var end = await call.Ended.WaitAsync(Wait);
+        Assert.False(end.WasConnected);
+        Assert.StartsWith("timeout", end.Reason, StringComparison.Ordinal);
+        Assert.Equal(6, seen);
+    }
+}
