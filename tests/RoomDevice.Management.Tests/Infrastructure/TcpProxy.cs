@@ -49,13 +49,26 @@ public sealed class TcpProxy : IAsyncDisposable
         {
             foreach ((TcpClient a, TcpClient b) in _pairs)
             {
-                a.Client.LingerState = new LingerOption(true, 0);
-                b.Client.LingerState = new LingerOption(true, 0);
-                a.Close();
-                b.Close();
+                Reset(a);
+                Reset(b);
             }
             _pairs.Clear();
         }
+    }
+
+    private static void Reset(TcpClient c)
+    {
+        try
+        {
+            if (c.Client is Socket s)
+            {
+                s.LingerState = new LingerOption(true, 0);
+            }
+        }
+        catch (Exception)
+        {
+        }
+        c.Close();
     }
 
     private async Task AcceptLoop()

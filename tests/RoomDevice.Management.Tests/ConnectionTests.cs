@@ -1,0 +1,148 @@
+using System.Text.Json.Nodes;
+using RoomDevice.Core.Diagnostics;
+using RoomDevice.Management.Fleet;
+using RoomDevice.Management.Tests.Infrastructure;
+using Xunit;
+
+namespace RoomDevice.Management.Tests;
+
+public sealed class ConnectionTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task Dropped_connection_publishes_the_last_will_and_the_next_session_is_higher()
+    {
+        await using Mosquitto broker = await Mosquitto.StartAsync();
+        await using var proxy = new TcpProxy(broker.Port);
+        await using TestDevice device = new TestDevice(proxy.Port).Start();
+        await using Observer o = await Observer.ConnectAsync(broker.Port, Topics.Status(device.Id));
+        var online = await o.WaitForAsync(Topics.Status(device.Id), j => (string?)j["state"] == "online", Wait);
+        long session = (long)online.Json["session"]!;
+
+        proxy.Refuse = true;
+        proxy.DropAll();
+        var will = await o.WaitForAsync(Topics.Status(device.Id), j => (string?)j["state"] == "offline", Wait);
+        Assert.Equal(session, (long)will.Json["session"]!);
+        Assert.Equal("connection lost", (string?)will.Json["reason"]);
+
+        proxy.Refuse = false;
+        var again = await o.WaitForAsync(Topics.Status(device.Id), j => (string?)j["state"] == "online" && (long)j["session"]! > session, Wait);
+        Assert.True((long)again.Json["session"]! > (long)will.Json["session"]!);
+        Assert.True(device.Agent.Reconnects >= 1);
+    }
+
+    [Fact]
+    public async Task Clean_stop_says_offline_with_reason_shutdown()
+    {
+        await using Mosquitto broker = await Mosquitto.StartAsync();
+        await using TestDevice device = new TestDevice(broker.Port).Start();
+        await device.WaitConnectedAsync();
+        await using Observer o = await Observer.ConnectAsync(broker.Port, Topics.Status(device.Id));
+        await o.WaitForAsync(Topics.Status(device.Id), j => (string?)j["state"] == "online", Wait);
+        await device.StopAsync();
+        var off = await o.WaitForAsync(Topics.Status(device.Id), j => (string?)j["state"] == "offline", Wait);
+        Assert.Equal("shutdown", (string?)off.Json["reason"]);
+    }
+
+    [Fact]
+    public async Task After_a_broker_restart_the_device_reconnects_and_republishes_its_retained_topics()
+    {
+        await using Mosquitto broker = await Mosquitto.StartAsync();
+        await using TestDevice device = new TestDevice(broker.Port).Start();
+        await device.WaitConnectedAsync();
+        long session = device.Agent.Session;
+        await broker.StopAsync(); // without persistence the broker forgets every retained message
+        await broker.StartAgainAsync();
+        await using Observer o = await Observer.ConnectAsync(broker.Port, Topics.Device(device.Id) + "/#");
+        var status = await o.WaitForAsync(Topics.Status(device.Id), j => (string?)j["state"] == "online", Wait);
+        Assert.True((long)status.Json["session"]! > session);
+        await o.WaitForAsync(Topics.Birth(device.Id), timeout: Wait);
+        await o.WaitForAsync(Topics.Health(device.Id), timeout: Wait);
+        await o.WaitForAsync(Topics.State(device.Id), timeout: Wait);
+        await o.WaitForAsync(Topics.ConfigReported(device.Id), timeout: Wait);
+    }
+
+    [Fact]
+    public async Task A_command_sent_while_the_device_was_away_arrives_through_the_persistent_session()
+    {
+        await using Mosquitto broker = await Mosquitto.StartAsync();
+        await using var proxy = new TcpProxy(broker.Port);
+        await using TestDevice device = new TestDevice(proxy.Port).Start();
+        await device.WaitConnectedAsync();
+        await Task.Delay(300); // subscriptions in place
+        proxy.Refuse = true;
+        proxy.DropAll();
+        await using Observer o = await Observer.ConnectAsync(broker.Port, Topics.Status(device.Id));
+        await o.WaitForAsync(Topics.Status(device.Id), j => (string?)j["state"] == "offline", Wait);
+
+        Task<CommandReply> sent = o.Client.SendCommandAsync(device.Id, "volume", new JsonObject { ["level"] = 22 }, Wait);
+        await Task.Delay(1000);
+        Assert.Equal(50, device.Room.State.Volume);
+        proxy.Refuse = false;
+        CommandReply r = await sent;
+        Assert.Equal("succeeded", r.Status);
+        Assert.Equal(22, device.Room.State.Volume);
+    }
+
+    [Fact]
+    public async Task A_half_open_connection_is_found_by_the_watchdog_and_replaced()
+    {
+        await using Mosquitto broker = await Mosquitto.StartAsync();
+        await using var proxy = new TcpProxy(broker.Port);
+        await using TestDevice device = new TestDevice(proxy.Port).Start();
+        await device.WaitConnectedAsync();
+        proxy.Blackhole = true; // the socket stays open, nothing gets through
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (device.Agent.IsConnected && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+        Assert.False(device.Agent.IsConnected, "the half-open connection was not detected");
+        proxy.Blackhole = false;
+        proxy.DropAll();
+        await device.WaitConnectedAsync(TimeSpan.FromSeconds(30));
+        Assert.True(device.Agent.Reconnects >= 1);
+        await using Observer o = await Observer.ConnectAsync(broker.Port);
+        Assert.Equal("succeeded", (await o.Client.SendCommandAsync(device.Id, "mute", null, Wait)).Status);
+    }
+
+    [Fact]
+    public async Task Events_while_offline_go_to_the_disk_queue_oldest_dropped_and_counted_then_sent_after_reconnect()
+    {
+        await using Mosquitto broker = await Mosquitto.StartAsync();
+        await using var proxy = new TcpProxy(broker.Port);
+        await using TestDevice device = new TestDevice(proxy.Port, configure: o => { o.OutboxCapacity = 10; o.TelemetryIntervalSeconds = 3600; }).Start();
+        await device.WaitConnectedAsync();
+        await using Observer o = await Observer.ConnectAsync(broker.Port, Topics.Events(device.Id));
+        device.Events.Publish(new DeviceEvent("button.join", DateTimeOffset.UtcNow));
+        await o.WaitForAsync(Topics.Events(device.Id), j => (string?)j["kind"] == "button.join", Wait);
+
+        proxy.Refuse = true;
+        proxy.DropAll();
+        var deadline = DateTime.UtcNow + Wait;
+        while (device.Agent.IsConnected && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+        for (int i = 0; i < 15; i++)
+        {
+            device.Events.Publish(new DeviceEvent("button.mute", DateTimeOffset.UtcNow, new Dictionary<string, string> { ["n"] = i.ToString(System.Globalization.CultureInfo.InvariantCulture) }));
+        }
+        deadline = DateTime.UtcNow + Wait;
+        while (device.Agent.Outbox.Count + device.Agent.Outbox.Dropped < 15 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+        Assert.Equal(10, device.Agent.Outbox.Count);
+        Assert.Equal(5, device.Agent.Outbox.Dropped);
+        Assert.Equal(10, Directory.EnumerateFiles(Path.Combine(device.StateDir, "mqtt", "outbox"), "*.msg").Count());
+
+        proxy.Refuse = false;
+        var dropped = await o.WaitForAsync(Topics.Events(device.Id), j => (string?)j["kind"] == "mqtt.outbox.dropped", Wait);
+        Assert.Equal("5", (string?)dropped.Json["data"]!["count"]);
+        var delivered = o.Seen.Where(m => m.Topic == Topics.Events(device.Id)).Select(Observer.Json).Where(j => (string?)j!["kind"] == "button.mute").Select(j => (string?)j!["data"]!["n"]).ToList();
+        Assert.Equal(Enumerable.Range(5, 10).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), delivered);
+        Assert.Equal(0, device.Agent.Outbox.Count);
+    }
+}
