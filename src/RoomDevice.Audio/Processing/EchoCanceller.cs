@@ -187,6 +187,13 @@ public sealed class EchoCanceller
             UpdateDelay(mic);
         }
 
+        // A fast loudspeaker clock moves the read position towards the newest reference sample;
+        // keep it behind by adding one block of bulk delay when it gets there.
+        if (_readPos + (_l * _ratio) + 3 > _refWritten && _bulkBlocks < _delay.MaxLagBlocks)
+        {
+            ShiftBulk(_bulkBlocks + 1);
+        }
+
         // Aligned (delayed, drift-resampled) reference block.
         ReadAligned(_xCur);
         _xPrev.CopyTo(_time, 0);

@@ -169,7 +169,8 @@ public sealed class ResidualEchoSuppressor
         {
             float s = _noiseSmooth[j] = (0.7f * _noiseSmooth[j]) + (0.3f * _ee[j]);
             float nz = _noise[j];
-            nz = s < nz ? (0.8f * nz) + (0.2f * s) : nz * 1.004f;
+            // Start from the first blocks' level, then follow minima (fast down, slow up).
+            nz = _blocks <= 25 ? s : s < nz ? (0.8f * nz) + (0.2f * s) : nz * 1.004f;
             _noise[j] = Math.Max(nz, 1e-12f);
         }
 

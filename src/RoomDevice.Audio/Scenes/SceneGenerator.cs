@@ -122,11 +122,13 @@ public sealed class SceneGenerator(SpeechMaterial speech)
         var speaker = new float[n];
         double ratio = 1 + (spec.DriftPpm * 1e-6);
         int delay = spec.ExtraDelayMs * fs / 1000;
+        // Separate clocks come with a playback buffer: 40 ms between the reference and the loudspeaker.
+        double driftBase = spec.DriftPpm != 0 ? 0.040 * fs : 0;
         double refRms = SignalOps.Rms(reference, farActive);
         float clip = (float)(2.0 * refRms);
         for (int i = 0; i < n; i++)
         {
-            float v = spec.DriftPpm != 0 ? SignalOps.SampleAt(reference, i * ratio) : (i - delay >= 0 ? reference[i - delay] : 0f);
+            float v = spec.DriftPpm != 0 ? SignalOps.SampleAt(reference, (i * ratio) - driftBase) : (i - delay >= 0 ? reference[i - delay] : 0f);
             if (spec.Kind == SceneKind.SoftClipping)
             {
                 v = clip * MathF.Tanh(v / clip);

@@ -1,0 +1,122 @@
+using RoomDevice.Audio.Processing;
+using Xunit;
+
+namespace RoomDevice.Audio.Tests.Processing;
+
+public sealed class SuppressorTests
+{
+    private static float[] Noise(int n, int seed, float level)
+    {
+        var rng = new Random(seed);
+        var x = new float[n];
+        for (int i = 0; i < n; i++)
+        {
+            x[i] = level * (float)((rng.NextDouble() * 2) - 1);
+        }
+
+        return x;
+    }
+
+    private static float MeanGain(ResidualEchoSuppressor s)
+    {
+        float g = 0;
+        for (int j = 5; j < 100; j++)
+        {
+            g += s.GainAt(j);
+        }
+
+        return g / 95;
+    }
+
+    [Fact]
+    public void Pure_residual_echo_is_suppressed_to_the_floor()
+    {
+        var s = new ResidualEchoSuppressor(128) { NoiseSuppression = false };
+        float[] echo = Noise(128 * 400, 1, 0.1f);
+        var err = new float[128];
+        var outBuf = new float[128];
+        for (int b = 0; b < 400; b++)
+        {
+            var y = echo.AsSpan(b * 128, 128);
+            // The canceller left 20 dB of the echo: the error is a scaled copy of the estimate.
+            for (int i = 0; i < 128; i++)
+            {
+                err[i] = 0.1f * y[i];
+            }
+
+            s.Process(err, y, outBuf);
+        }
+
+        Assert.True(MeanGain(s) < 0.1f, $"mean gain {MeanGain(s):F3}");
+    }
+
+    [Fact]
+    public void Local_speech_without_echo_passes_untouched()
+    {
+        var s = new ResidualEchoSuppressor(128) { NoiseSuppression = false };
+        float[] talk = Noise(128 * 200, 2, 0.1f);
+        var zero = new float[128];
+        var outBuf = new float[128];
+        for (int b = 0; b < 200; b++)
+        {
+            s.Process(talk.AsSpan(b * 128, 128), zero, outBuf);
+        }
+
+        Assert.True(MeanGain(s) > 0.99f, $"mean gain {MeanGain(s):F3}");
+    }
+
+    [Fact]
+    public void Local_speech_over_a_small_residual_keeps_most_of_its_level()
+    {
+        var s = new ResidualEchoSuppressor(128) { NoiseSuppression = false };
+        float[] talk = Noise(128 * 400, 3, 0.1f);
+        float[] echo = Noise(128 * 400, 4, 0.1f);
+        var err = new float[128];
+        var outBuf = new float[128];
+        for (int b = 0; b < 400; b++)
+        {
+            for (int i = 0; i < 128; i++)
+            {
+                // Far end alone first (the leakage is learnt), then the talker as loud as the
+                // echo estimate, with the residual 20 dB under it.
+                err[i] = (b >= 200 ? talk[(b * 128) + i] : 0f) + (0.1f * echo[(b * 128) + i]);
+            }
+
+            s.Process(err, echo.AsSpan(b * 128, 128), outBuf);
+        }
+
+        Assert.True(MeanGain(s) > 0.7f, $"mean gain {MeanGain(s):F3}");
+    }
+
+    [Fact]
+    public void Stationary_noise_is_brought_to_the_noise_floor_with_comfort_noise()
+    {
+        var s = new ResidualEchoSuppressor(128) { NoiseSuppression = true };
+        float[] noise = Noise(128 * 600, 5, 0.01f);
+        var zero = new float[128];
+        var outBuf = new float[128];
+        double inE = 0, outE = 0;
+        for (int b = 0; b < 600; b++)
+        {
+            var x = noise.AsSpan(b * 128, 128);
+            s.Process(x, zero, outBuf);
+            if (b > 300)
+            {
+                foreach (float v in x)
+                {
+                    inE += v * v;
+                }
+
+                foreach (float v in outBuf)
+                {
+                    Assert.True(float.IsFinite(v));
+                    outE += v * v;
+                }
+            }
+        }
+
+        double reduction = 10 * Math.Log10(inE / outE);
+        // Noise floor 0.18 (-15 dB); the comfort noise keeps the output from going silent.
+        Assert.InRange(reduction, 8, 20);
+    }
+}
