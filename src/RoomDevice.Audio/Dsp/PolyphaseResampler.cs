@@ -164,6 +164,37 @@ public sealed class PolyphaseResampler : IRateConverter
     /// <inheritdoc />
     public void Reset() => Array.Clear(_buffer);
 
+    /// <summary>
+    /// Converts a whole signal (e.g. a WAV file loaded for a scene), compensating the filter delay
+    /// so the output lines up with the input. Allocates; not for the media path.
+    /// </summary>
+    public static float[] ConvertSignal(ReadOnlySpan<float> input, int inputRate, int outputRate)
+    {
+        var r = new PolyphaseResampler(inputRate, outputRate, 4800);
+        if (r._factor == 1)
+        {
+            return input.ToArray();
+        }
+        int block = r._decimate ? 4800 / r._factor * r._factor : 4800;
+        int delay = (int)Math.Round(r.DelayOutputSamples);
+        int tailIn = r._decimate ? (delay + 1) * r._factor : (delay / r._factor) + 1;
+        int padded = input.Length + tailIn;
+        if (r._decimate)
+        {
+            padded = (padded + r._factor - 1) / r._factor * r._factor;
+        }
+        var x = new float[padded];
+        input.CopyTo(x);
+        var y = new float[r.OutputLength(padded)];
+        int o = 0;
+        for (int i = 0; i < padded; i += block)
+        {
+            o += r.Process(x.AsSpan(i, Math.Min(block, padded - i)), y.AsSpan(o));
+        }
+        int outLen = r.OutputLength(input.Length - (r._decimate ? input.Length % r._factor : 0));
+        return y.AsSpan(delay, Math.Min(outLen, y.Length - delay)).ToArray();
+    }
+
     /// <summary>Windowed-sinc low-pass with cutoff <paramref name="cutoff"/> (cycles/sample), unity DC gain.</summary>
     internal static double[] DesignLowPass(int length, double cutoff, double beta)
     {

@@ -75,6 +75,7 @@ internal static class DeviceHost
         {
             BoundOptions = config.Evaluation.Options,
         };
+        builder.Services.AddSingleton(context);
         foreach (IHostModule module in HostModules.All())
         {
             module.Register(builder.Services, context);
