@@ -1,4 +1,4 @@
-using System.CommandLine;
+using RoomDevice.Fleet;
+using Spectre.Console;
 
-var root = new RootCommand("roomctl: find, claim, configure and command RoomDevice appliances over MQTT");
-return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+return await RoomCtl.RunAsync(args, AnsiConsole.Console).ConfigureAwait(false);

@@ -72,6 +72,15 @@ public sealed class MqttOptions : IDeviceOptions
     /// <summary>How often telemetry figures are sent.</summary>
     public int TelemetryIntervalSeconds { get; set; } = 30;
 
+    /// <summary>A copy aimed at another broker (the embedded one in --simulate).</summary>
+    public MqttOptions WithBroker(string host, int port)
+    {
+        var copy = (MqttOptions)MemberwiseClone();
+        copy.Host = host;
+        copy.Port = port;
+        return copy;
+    }
+
     /// <summary>True when a broker host is configured.</summary>
     public bool HasHost => !string.IsNullOrWhiteSpace(Host);
 

@@ -27,7 +27,6 @@ public sealed class CommandLedger : IDisposable
     private readonly Lock _gate = new();
     private readonly Dictionary<string, LedgerEntry> _entries = new(StringComparer.Ordinal);
     private readonly Queue<string> _order = new();
-    private FileStream _journal;
     private int _journalLines;
 
     /// <summary>Opens the journal in <paramref name="folder"/>.</summary>
@@ -40,7 +39,6 @@ public sealed class CommandLedger : IDisposable
         _path = Path.Combine(folder, "command-ids.jsonl");
         Load();
         Compact();
-        _journal = OpenJournal();
     }
 
     /// <summary>Ids currently remembered.</summary>
@@ -96,10 +94,8 @@ public sealed class CommandLedger : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        lock (_gate)
-        {
-            _journal.Dispose();
-        }
+        // nothing held open: each change opens, appends and syncs the journal, so a fleet of
+        // simulated devices in one process does not run out of file handles
     }
 
     private void Put(LedgerEntry e)
@@ -119,18 +115,17 @@ public sealed class CommandLedger : IDisposable
     private void Append(LedgerEntry e)
     {
         byte[] line = JsonSerializer.SerializeToUtf8Bytes(e, JsonDefaults.File);
-        _journal.Write(line);
-        _journal.WriteByte((byte)'\n');
-        _journal.Flush(flushToDisk: true);
+        using (var journal = new FileStream(_path, FileMode.Append, FileAccess.Write, FileShare.Read))
+        {
+            journal.Write(line);
+            journal.WriteByte((byte)'\n');
+            journal.Flush(flushToDisk: true);
+        }
         if (++_journalLines > Math.Max(1000, 3 * _entries.Count))
         {
-            _journal.Dispose();
             Compact();
-            _journal = OpenJournal();
         }
     }
-
-    private FileStream OpenJournal() => new(_path, FileMode.Append, FileAccess.Write, FileShare.Read);
 
     private void Load()
     {

@@ -119,7 +119,7 @@ public sealed class FleetClient : IAsyncDisposable
         MqttClientSubscribeOptionsBuilder b = new MqttClientFactory().CreateSubscribeOptionsBuilder();
         foreach (string f in filters)
         {
-            b = b.WithTopicFilter(f, MqttQualityOfServiceLevel.AtLeastOnce, noLocal: false, retainAsPublished: true, MqttRetainHandling.SendAtSubscribe);
+            b = b.WithTopicFilter(f, MqttQualityOfServiceLevel.AtLeastOnce, noLocal: false, retainAsPublished: false, MqttRetainHandling.SendAtSubscribe);
         }
         await _client.SubscribeAsync(b.Build(), ct).ConfigureAwait(false);
     }

@@ -1,0 +1,157 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using RoomDevice.Core.Diagnostics;
+using RoomDevice.Core.Identity;
+using RoomDevice.Core.Options;
+using RoomDevice.Core.Room;
+using RoomDevice.Host.Composition;
+using RoomDevice.Management;
+
+namespace RoomDevice.Host.Management;
+
+/// <summary>
+/// Fleet management: the MQTT device agent as a hosted service, and in <c>--simulate</c> without
+/// <c>Mqtt:Host</c> an embedded broker on 127.0.0.1 so roomctl works at once.
+/// </summary>
+internal sealed class ManagementModule : IHostModule
+{
+    public int Order => 500;
+
+    public void Register(IServiceCollection services, HostModuleContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        MqttOptions mqtt = context.Options<MqttOptions>();
+        bool embedded = !mqtt.HasHost && context.Simulate;
+        services.AddSingleton<IDeviceRestarter, HostRestarter>();
+        services.AddSingleton(new EmbeddedBrokerService.Settings(embedded, mqtt.Port));
+        services.AddSingleton<EmbeddedBrokerService>();
+        services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBrokerService>());
+        services.AddSingleton(sp => new MqttDeviceService.Settings(mqtt, context.StateDirectory, context.Simulate));
+        services.AddHostedService<MqttDeviceService>();
+        services.AddSingleton<IPeripheralProbe, BrokerProbe>();
+    }
+}
+
+/// <summary>Restarts by stopping the host; the service manager (systemd Restart=always) starts it again.</summary>
+internal sealed class HostRestarter(IHostApplicationLifetime lifetime, ILogger<HostRestarter> log) : IDeviceRestarter
+{
+    public void Restart(string reason)
+    {
+        log.LogWarning("Restarting: {Reason}", reason);
+        lifetime.StopApplication();
+    }
+}
+
+/// <summary>The embedded MQTTnet broker of <c>--simulate</c>; does nothing when a broker is configured.</summary>
+internal sealed partial class EmbeddedBrokerService(EmbeddedBrokerService.Settings settings, ILogger<EmbeddedBrokerService> log) : IHostedService, IAsyncDisposable
+{
+    private EmbeddedBroker? _broker;
+
+    internal sealed record Settings(bool Enabled, int Port);
+
+    /// <summary>The port of the running embedded broker, or null when none runs.</summary>
+    public int? Port => _broker?.Port;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!settings.Enabled)
+        {
+            return;
+        }
+        try
+        {
+            _broker = await EmbeddedBroker.StartAsync(settings.Port).ConfigureAwait(false);
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            throw new InvalidOperationException($"cannot start the embedded MQTT broker on 127.0.0.1:{settings.Port} ({ex.Message}); set Mqtt:Port to a free port, or Mqtt:Host to use an existing broker", ex);
+        }
+        LogStarted(log, _broker.Port);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_broker is not null)
+        {
+            await _broker.DisposeAsync().ConfigureAwait(false);
+            _broker = null;
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Embedded MQTT broker listening on 127.0.0.1:{Port} (no Mqtt:Host configured); try: roomctl devices --port {Port}")]
+    private static partial void LogStarted(ILogger log, int port);
+}
+
+/// <summary>The device agent as a hosted service.</summary>
+internal sealed partial class MqttDeviceService(
+    MqttDeviceService.Settings settings,
+    EmbeddedBrokerService broker,
+    IServiceProvider services,
+    ILogger<DeviceAgent> log) : BackgroundService
+{
+    private volatile DeviceAgent? _agent;
+
+    internal sealed record Settings(MqttOptions Options, string StateDirectory, bool Simulate);
+
+    /// <summary>The running agent (null before start or when management is off).</summary>
+    public DeviceAgent? Agent => _agent;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        MqttOptions options = settings.Options;
+        if (broker.Port is int port)
+        {
+            options = options.WithBroker("127.0.0.1", port);
+        }
+        if (!options.HasHost)
+        {
+            LogOff(log);
+            return;
+        }
+        var agentServices = new DeviceAgentServices
+        {
+            Room = services.GetRequiredService<RoomStateMachine>(),
+            Events = services.GetService<DeviceEventHub>(),
+            Probes = [.. services.GetServices<IPeripheralProbe>().Where(p => p is not BrokerProbe)],
+            Telemetry = [.. services.GetServices<ITelemetrySource>()],
+            JoinTargets = services.GetService<IJoinTargetProvider>(),
+            Identify = services.GetService<IIdentifyIndicator>(),
+            ConfigValidator = services.GetService<IConfigDocumentValidator>(),
+            Restarter = services.GetService<IDeviceRestarter>(),
+            Description = DeviceDescription.Detect(settings.Simulate),
+        };
+        DeviceAgent agent = new(options, services.GetRequiredService<DeviceIdentity>(), settings.StateDirectory, agentServices,
+            services.GetService<TimeProvider>() ?? TimeProvider.System, log);
+        _agent = agent;
+        try
+        {
+            await agent.RunAsync(stoppingToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await agent.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet management is off: Mqtt:Host is not set (in --simulate an embedded broker is used instead)")]
+    private static partial void LogOff(ILogger log);
+}
+
+/// <summary>Selftest row: whether the device reaches its broker.</summary>
+internal sealed class BrokerProbe(IServiceProvider services, MqttDeviceService.Settings settings) : IPeripheralProbe
+{
+    public ProbeResult Probe()
+    {
+        DeviceAgent? agent = services.GetServices<IHostedService>().OfType<MqttDeviceService>().FirstOrDefault()?.Agent;
+        if (!settings.Options.HasHost && !settings.Simulate)
+        {
+            return new ProbeResult("mqtt-broker", false, ProbeStatus.Degraded, "Mqtt:Host not set: fleet management off");
+        }
+        return agent is { IsConnected: true }
+            ? new ProbeResult("mqtt-broker", false, ProbeStatus.Ok, $"connected, session {agent.Session}")
+            : new ProbeResult("mqtt-broker", false, ProbeStatus.Missing, "not connected (reconnecting with backoff)");
+    }
+}
