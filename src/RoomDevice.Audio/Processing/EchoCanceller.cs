@@ -189,7 +189,7 @@ public sealed class EchoCanceller
 
         // A fast loudspeaker clock moves the read position towards the newest reference sample;
         // keep it behind by adding one block of bulk delay when it gets there.
-        if (_readPos + (_l * _ratio) + 3 > _refWritten && _bulkBlocks < _delay.MaxLagBlocks)
+        if (_ratio > 1 && _readPos + ((_l - 1) * _ratio) + 2 >= _refWritten && _bulkBlocks < _delay.MaxLagBlocks)
         {
             ShiftBulk(_bulkBlocks + 1);
         }
