@@ -157,8 +157,56 @@ public sealed class OpusCodecTests(SpeechFixture speech, ITestOutputHelper outpu
         Log($"{fecSnr.Count} lost speech frames: FEC median SNR {fecMedian:F2} dB, PLC {plcMedian:F2} dB, FEC better in {fecWins}");
         Assert.True(fecSnr.Count >= 20, $"only {fecSnr.Count} lost frames with speech");
         Assert.True(fecMedian > plcMedian + 1, $"FEC {fecMedian:F2} dB vs PLC {plcMedian:F2} dB");
-        Assert.Equal(lost.Count, withFec.FecRecovered);
+        Assert.Equal(lost.Count, withFec.FecRecovered + withFec.Concealed);
+        Assert.True(withFec.FecRecovered > lost.Count / 2, $"{withFec.FecRecovered} of {lost.Count} recovered");
         Assert.Equal(lost.Count, withPlc.Concealed);
+    }
+
+    [Theory]
+    [InlineData(24000, 20, true)]
+    [InlineData(20000, 20, true)]
+    [InlineData(20000, 0, true)]
+    [InlineData(24000, 20, false)]
+    public void Fec_flag_read_from_the_packet_matches_what_libopus_recovers(int bitrate, int loss, bool fec)
+    {
+        var settings = OpusEncoderSettings.ForProfile(CodecProfile.Voice) with { Bitrate = bitrate, ExpectedLossPercent = loss, InbandFec = fec };
+        using var encoder = new OpusVoiceEncoder(settings);
+        List<byte[]> packets = CodecRun.Encode(encoder, speech.Speech16k);
+        int withFec = packets.Count(p => OpusPacket.HasFec(p));
+        int checkedFrames = 0, agree = 0;
+        var fromFec = new float[320];
+        var concealed = new float[320];
+        var scratch = new float[320];
+        for (int i = 6; i + 1 < packets.Count; i += 5)
+        {
+            // two decoders with the same history; frame i is lost
+            using var a = new OpusVoiceDecoder(16000);
+            using var b = new OpusVoiceDecoder(16000);
+            for (int k = i - 6; k < i; k++)
+            {
+                a.Decode(packets[k], scratch);
+                b.Decode(packets[k], scratch);
+            }
+            a.Decode(packets[i + 1], fromFec, fromFec: true);
+            b.Conceal(concealed);
+            bool differs = !fromFec.AsSpan().SequenceEqual(concealed);
+            checkedFrames++;
+            if (differs == OpusPacket.HasFec(packets[i + 1]))
+            {
+                agree++;
+            }
+            Assert.Equal(OpusPacket.HasFec(packets[i + 1]) ? 1 : 0, a.FecRecovered);
+        }
+        Log($"{bitrate} bit/s, loss {loss} %, FEC {fec}: {withFec} of {packets.Count} packets carry FEC; flag agrees with libopus in {agree} of {checkedFrames}");
+        Assert.Equal(checkedFrames, agree);
+        if (!fec || loss == 0)
+        {
+            Assert.Equal(0, withFec);
+        }
+        else
+        {
+            Assert.True(withFec > packets.Count / 3, $"{withFec} of {packets.Count}");
+        }
     }
 
     [Fact]

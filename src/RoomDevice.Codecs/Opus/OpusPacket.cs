@@ -125,6 +125,69 @@ public static class OpusPacket
         return true;
     }
 
+    /// <summary>
+    /// Whether the first frame of the packet carries in-band FEC (SILK LBRR data for the frame
+    /// before it). The SILK layer opens with one VAD flag per 20 ms SILK frame and then the LBRR
+    /// flag, each an equiprobable range-coder symbol, so they are the leading bits of the frame's
+    /// first byte (RFC 6716 §4.2.3). CELT-only and malformed packets carry none.
+    /// </summary>
+    public static bool HasFec(ReadOnlySpan<byte> packet)
+    {
+        if (!TryParse(packet, out OpusPacketInfo info) || info.Mode == OpusMode.Celt)
+        {
+            return false;
+        }
+        int offset = FirstFrameOffset(packet);
+        if (offset < 0 || offset >= packet.Length)
+        {
+            return false;
+        }
+        // 10 and 20 ms frames hold one SILK frame; 40 and 60 ms hold two and three.
+        int silkFrames = Math.Max(1, info.FrameSamples48k / 960);
+        return (packet[offset] & (0x80 >> silkFrames)) != 0;
+    }
+
+    private static int FirstFrameOffset(ReadOnlySpan<byte> packet)
+    {
+        switch (packet[0] & 3)
+        {
+            case 0:
+            case 1:
+                return 1;
+            case 2:
+                // one length for the first frame: 1 byte below 252, else 2
+                return packet.Length < 2 ? -1 : packet[1] < 252 ? 2 : 3;
+            default:
+                if (packet.Length < 2)
+                {
+                    return -1;
+                }
+                int count = packet[1] & 0x3F;
+                bool vbr = (packet[1] & 0x80) != 0, padded = (packet[1] & 0x40) != 0;
+                int pos = 2;
+                if (padded)
+                {
+                    while (pos < packet.Length && packet[pos] == 255)
+                    {
+                        pos++;
+                    }
+                    pos++;
+                }
+                if (vbr)
+                {
+                    for (int i = 0; i < count - 1; i++)
+                    {
+                        if (pos >= packet.Length)
+                        {
+                            return -1;
+                        }
+                        pos += packet[pos] < 252 ? 1 : 2;
+                    }
+                }
+                return pos;
+        }
+    }
+
     /// <summary>Reads the packet header; throws <see cref="ArgumentException"/> for a malformed one.</summary>
     public static OpusPacketInfo Parse(ReadOnlySpan<byte> packet)
     {

@@ -49,10 +49,10 @@ public sealed unsafe class OpusVoiceDecoder : IVoiceDecoder
     /// <summary>Packets decoded normally.</summary>
     public long PacketsDecoded { get; private set; }
 
-    /// <summary>Frames decoded from the FEC data of the following packet (SILK or hybrid packets; libopus conceals when a packet carries none).</summary>
+    /// <summary>Frames decoded from the FEC (LBRR) data of the following packet.</summary>
     public long FecRecovered { get; private set; }
 
-    /// <summary>Frames produced by concealment (lost, empty, corrupt, or FEC asked of a packet without it).</summary>
+    /// <summary>Frames produced by concealment (lost, empty, corrupt, or FEC asked of a packet that carries none).</summary>
     public long Concealed { get; private set; }
 
     /// <summary>Packets libopus rejected as corrupt (each was replaced by concealment).</summary>
@@ -79,8 +79,8 @@ public sealed unsafe class OpusVoiceDecoder : IVoiceDecoder
         }
         if (fromFec)
         {
-            // A CELT-only packet carries no FEC; libopus conceals instead.
-            if (OpusPacket.Mode(packet[0]) == OpusMode.Celt)
+            // Without LBRR data in the packet libopus conceals instead.
+            if (!OpusPacket.HasFec(packet))
             {
                 Concealed++;
             }

@@ -149,7 +149,7 @@ internal static class CodecFileRun
                 continue;
             }
             lostCount++;
-            if (request.Fec && i + 1 < frames && !lost[i + 1] && OpusPacket.Mode(packets[i + 1][0]) != OpusMode.Celt)
+            if (request.Fec && i + 1 < frames && !lost[i + 1] && OpusPacket.HasFec(packets[i + 1]))
             {
                 decoder.Decode(packets[i + 1], pcm, fromFec: true);
                 recovered++;
@@ -178,6 +178,10 @@ internal static class CodecFileRun
             string name = m.Mode switch { OpusMode.Silk => "SILK", OpusMode.Hybrid => "hybrid", _ => "CELT" };
             log.WriteLine(Text($"{name,-8} {m.Packets,7}  {(m.Packets == 0 ? "-" : m.AverageBytes.ToString("F1", CultureInfo.InvariantCulture)),9}"));
         }
+        var bands = packets.GroupBy(p => OpusPacket.Bandwidth(p[0])).OrderBy(g => g.Key)
+            .Select(g => Text($"{BandName(g.Key)} {g.Count()}"));
+        log.WriteLine($"band     {string.Join(", ", bands)}");
+        log.WriteLine(Text($"FEC      {packets.Count(p => OpusPacket.HasFec(p))} of {frames} packets carry FEC data for the frame before"));
         double kbps = packets.Sum(p => p.Length) * 8.0 / (frames * settings.FrameMs);
         log.WriteLine(Text($"packets  {frames}, {kbps:F1} kbit/s on the wire"));
         log.WriteLine(Text($"lost     {lostCount} ({100.0 * lostCount / frames:F1} %), recovered by FEC {recovered}, concealed {concealed}"));
@@ -211,6 +215,15 @@ internal static class CodecFileRun
         }
         return !any ? double.NaN : noise <= 0 ? double.PositiveInfinity : 10 * Math.Log10(signal / noise);
     }
+
+    private static string BandName(OpusBandwidth b) => b switch
+    {
+        OpusBandwidth.Narrowband => "narrowband",
+        OpusBandwidth.Mediumband => "mediumband",
+        OpusBandwidth.Wideband => "wideband",
+        OpusBandwidth.SuperWideband => "super-wideband",
+        _ => "fullband",
+    };
 
     private static string Text(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }
