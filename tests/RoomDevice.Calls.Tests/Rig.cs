@@ -16,12 +16,14 @@ internal sealed class AgentRig : IDisposable
         var t = time ?? TimeProvider.System;
         Agent = new SipUserAgent(
             new SipUserAgentSettings { Address = IPAddress.Loopback, UdpPort = 0, TcpPort = tcpPort, User = user, Password = password, AutoAnswer = autoAnswer },
-            () => new MediaSession(Bridge, IPAddress.Loopback, new MediaSessionSettings(), TimeProvider.System, null!),
-            t);
+            () => new MediaSession(Bridge, IPAddress.Loopback, new MediaSessionSettings(), TimeProvider.System, Log),
+            t, Log);
         Agent.Start();
     }
 
     public CallAudioBridge Bridge { get; }
+
+    public TestLogger Log { get; } = new();
 
     public SipUserAgent Agent { get; }
 
