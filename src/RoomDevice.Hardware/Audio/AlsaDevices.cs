@@ -316,6 +316,9 @@ public sealed record AlsaPcmInfo(string Name, string Description, bool Capture, 
 /// <summary>Lists PCMs through snd_device_name_hint.</summary>
 public static class AlsaDeviceList
 {
+    /// <summary>True when libasound.so.2 loads; <paramref name="detail"/> gives its version or what is missing.</summary>
+    public static bool TryLoadLibrary(out string detail) => AlsaResolver.TryLoad(out detail);
+
     /// <summary>Every PCM hint on every card and in the configuration. Throws <see cref="AudioDeviceException"/> when libasound is missing.</summary>
     public static IReadOnlyList<AlsaPcmInfo> Pcms()
     {

@@ -142,25 +142,6 @@ public sealed class AlsaDeviceTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public void Forced_playback_xruns_are_recovered_and_counted_and_playback_goes_on()
-    {
-        AlsaTestConfig.Ensure();
-        using var dev = new AlsaPlaybackDevice(new AlsaPcmSettings
-        {
-            Name = "rd_xrun", Channels = 2, SampleRate = 48000, PaceInRealTime = true, PeriodFrames = 480, BufferFrames = 1920,
-        });
-        var ring = new FrameRing(960, 16);
-        dev.Start(ring);
-        WaitUntil(() => dev.Xruns >= 3, "three xruns");
-        long framesAtThirdXrun = dev.Frames;
-        WaitUntil(() => dev.Frames >= framesAtThirdXrun + 10, "playback to continue after the xruns");
-        dev.Stop();
-        Assert.Null(dev.Fault);
-        Assert.True(ring.Underruns > 0, "nothing fed the ring: each period played silence and counted an underrun");
-        output.WriteLine($"{dev.Xruns} xruns over {dev.Frames} frames");
-    }
-
-    [Fact]
     public void Null_pcm_captures_and_plays_with_the_requested_shape_and_can_restart()
     {
         using var cap = new AlsaCaptureDevice(new AlsaPcmSettings { Name = "null", Channels = 6, SampleRate = 48000, PaceInRealTime = true, PeriodFrames = 240, BufferFrames = 960 });
@@ -223,19 +204,9 @@ public sealed class AlsaDeviceTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void Unsupported_channel_count_names_the_device_and_what_it_accepts()
     {
-        AlsaTestConfig.Ensure();
-        var e = Assert.Throws<AudioDeviceException>(() => new AlsaCaptureDevice(new AlsaPcmSettings { Name = "rd_two", Channels = 4 }));
-        Assert.Contains("'rd_two' does not support 4 channel(s)", e.Message, StringComparison.Ordinal);
+        var e = Assert.Throws<AudioDeviceException>(() => new AlsaCaptureDevice(new AlsaPcmSettings { Name = "two", Channels = 4, ConfigText = AlsaTestConfig.TwoChannels }));
+        Assert.Contains("'two' does not support 4 channel(s)", e.Message, StringComparison.Ordinal);
         Assert.Contains("accepted: 2 channels", e.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void Unsupported_rate_names_the_device_and_what_it_accepts()
-    {
-        AlsaTestConfig.Ensure();
-        var e = Assert.Throws<AudioDeviceException>(() => new AlsaPlaybackDevice(new AlsaPcmSettings { Name = "rd_xrun", Channels = 2, SampleRate = 16000 }));
-        Assert.Contains("'rd_xrun' does not support 16000 Hz", e.Message, StringComparison.Ordinal);
-        Assert.Contains("accepted: 48000 Hz", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
