@@ -121,7 +121,7 @@ internal sealed class DeviceVerbs : ICliVerbs
             $"roomdevice: configuration rejected ({config.Issues.Count} problem(s)); the device does not start. Run 'roomdevice config check' for the effective values."));
         foreach (ConfigIssue i in config.Issues)
         {
-            error.WriteLine("  " + i);
+            error.WriteLine("  " + DeviceConfiguration.Redact(i));
         }
     }
 

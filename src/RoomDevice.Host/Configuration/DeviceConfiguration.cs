@@ -243,6 +243,13 @@ internal sealed class DeviceConfiguration
         || key.Contains("secret", StringComparison.OrdinalIgnoreCase)
         || key.EndsWith("token", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>The issue with a secret value replaced by stars, for printing.</summary>
+    public static ConfigIssue Redact(ConfigIssue issue)
+    {
+        ArgumentNullException.ThrowIfNull(issue);
+        return IsSecret(issue.Key) && !string.IsNullOrEmpty(issue.Value) ? issue with { Value = "********" } : issue;
+    }
+
     /// <summary>The configuration as a person reads it: every key, its value and its layer.</summary>
     public void WriteReport(TextWriter w)
     {
@@ -279,7 +286,7 @@ internal sealed class DeviceConfiguration
             w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Configuration has {Issues.Count} problem(s):"));
             foreach (ConfigIssue i in Issues)
             {
-                w.WriteLine("  " + i);
+                w.WriteLine("  " + Redact(i));
             }
         }
     }
