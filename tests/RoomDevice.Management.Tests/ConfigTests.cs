@@ -24,7 +24,10 @@ public sealed class ConfigTests
         await using Observer o = await Observer.ConnectAsync(broker.Port, Topics.ConfigReported(device.Id));
         await o.Client.PublishAsync(Topics.ConfigDesired(device.Id), Desired(3, "{\"Room\":{\"InitialVolume\":60}}"), retain: true);
         var applied = await o.WaitForAsync(Topics.ConfigReported(device.Id), j => (string?)j["result"] == "applied" && (long?)j["appliedVersion"] == 3, Wait);
-        Assert.True(applied.Message.Retain);
+        await using (Observer late = await Observer.ConnectAsync(broker.Port, Topics.ConfigReported(device.Id)))
+        {
+            Assert.True((await late.WaitForAsync(Topics.ConfigReported(device.Id), timeout: Wait)).Message.Retain);
+        }
         Assert.Empty(applied.Json["errors"]!.AsArray());
         Assert.Equal(60, (int)AppliedFile(device)["Room"]!["InitialVolume"]!);
 

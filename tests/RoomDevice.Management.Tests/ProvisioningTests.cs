@@ -18,7 +18,10 @@ public sealed class ProvisioningTests
         await using TestDevice device = new TestDevice(broker.Port, claimed: false).Start();
         await using Observer o = await Observer.ConnectAsync(broker.Port, Topics.Unclaimed + "/+", Topics.Birth(device.Id));
         var announcement = await o.WaitForAsync(Topics.UnclaimedAnnouncement(device.Id), timeout: Wait);
-        Assert.True(announcement.Message.Retain);
+        await using (Observer early = await Observer.ConnectAsync(broker.Port, Topics.UnclaimedAnnouncement(device.Id)))
+        {
+            Assert.True((await early.WaitForAsync(Topics.UnclaimedAnnouncement(device.Id), timeout: Wait)).Message.Retain);
+        }
         string code = device.Agent.ClaimCode;
         Assert.True(ClaimCodes.IsWellFormed(code));
         Assert.Equal(ClaimCodes.Hash(device.Id, code), (string?)announcement.Json["claimCodeHash"]);

@@ -36,7 +36,7 @@ public sealed record FleetConnectionOptions(string Host = "127.0.0.1", int Port 
 }
 
 /// <summary>One message seen by the fleet client.</summary>
-public sealed record FleetMessage(string Topic, byte[] Payload, bool Retain);
+public sealed record FleetMessage(string Topic, byte[] Payload, bool Retain, byte[]? CorrelationData = null);
 
 /// <summary>The answer(s) of one device to one command.</summary>
 public sealed record CommandReply(string DeviceId, string CommandId, bool Accepted, string? Status, string? ErrorCode, string? ErrorMessage, JsonObject? Body, TimeSpan Elapsed)
@@ -282,7 +282,7 @@ public sealed class FleetClient : IAsyncDisposable
             {
             }
         }
-        MessageReceived?.Invoke(new FleetMessage(m.Topic, payload, m.Retain));
+        MessageReceived?.Invoke(new FleetMessage(m.Topic, payload, m.Retain, m.CorrelationData));
         return Task.CompletedTask;
     }
 

@@ -29,6 +29,13 @@ public static class StrictJson
             error = new PayloadError("invalid_json", "payload is empty; accepted: a JSON object in UTF-8");
             return false;
         }
+        // JsonDocument checks UTF-8 only when a string is read: check the whole payload up front
+        bool utf8 = payload.IsSingleSegment ? System.Text.Unicode.Utf8.IsValid(payload.FirstSpan) : System.Text.Unicode.Utf8.IsValid(payload.ToArray());
+        if (!utf8)
+        {
+            error = new PayloadError("invalid_json", "payload is not valid UTF-8; accepted: one JSON object in UTF-8");
+            return false;
+        }
         var options = new JsonDocumentOptions
         {
             MaxDepth = maxDepth,

@@ -111,6 +111,9 @@ public sealed class TestDevice : IAsyncDisposable
 
     public DeviceAgent Agent { get; private set; } = null!;
 
+    /// <summary>Everything the agent logged.</summary>
+    public CapturingLogger Log { get; } = new();
+
     public TestDevice Start()
     {
         var services = new DeviceAgentServices
@@ -124,7 +127,7 @@ public sealed class TestDevice : IAsyncDisposable
             ConfigValidator = Validator,
             Description = new DeviceDescription("simulated", "0000test", "0.1.0"),
         };
-        Agent = new DeviceAgent(Options, new DeviceIdentity(Id, "test"), StateDir, services);
+        Agent = new DeviceAgent(Options, new DeviceIdentity(Id, "test"), StateDir, services, logger: Log);
         _cts = new CancellationTokenSource();
         _run = Agent.RunAsync(_cts.Token);
         return this;
@@ -166,5 +169,23 @@ public sealed class TestDevice : IAsyncDisposable
         catch (IOException)
         {
         }
+    }
+}
+
+/// <summary>Keeps every log line so tests can look at what the device said (and what it did not).</summary>
+public sealed class CapturingLogger : Microsoft.Extensions.Logging.ILogger
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lines = new();
+
+    public IReadOnlyList<string> Lines => [.. _lines];
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+    public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        ArgumentNullException.ThrowIfNull(formatter);
+        _lines.Enqueue(logLevel + ": " + formatter(state, exception));
     }
 }
