@@ -40,6 +40,9 @@ public sealed class AudioOptions : IDeviceOptions
     /// <summary>ALSA buffer size in frames; at least two periods.</summary>
     public int BufferFrames { get; set; } = 1920;
 
+    /// <summary>Let ALSA's plug layer convert rates the device cannot run natively (off: the engine resamples itself).</summary>
+    public bool AlsaResampling { get; set; }
+
     /// <summary>SCHED_FIFO priority of the device threads (1..99), or 0 to keep normal scheduling.</summary>
     public int RealtimePriority { get; set; } = 60;
 

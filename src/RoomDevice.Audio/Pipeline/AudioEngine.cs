@@ -6,7 +6,7 @@ namespace RoomDevice.Audio.Pipeline;
 /// <summary>
 /// The running audio path: a capture device, a playback device and a <see cref="MediaPipeline"/>
 /// on its own media thread. The media thread paces itself on the capture ring (one tick per
-/// captured 10 ms frame); when capture stalls it keeps ticking every 10 ms on silence so the
+/// captured 10 ms frame); when capture stalls for 60 ms it ticks on silence so the
 /// loudspeaker keeps playing the far end.
 /// </summary>
 public sealed class AudioEngine : IDisposable
@@ -58,7 +58,7 @@ public sealed class AudioEngine : IDisposable
     /// <summary>The exception that stopped the media thread, if one did.</summary>
     public Exception? Fault => Volatile.Read(ref _fault);
 
-    /// <summary>Ticks where capture delivered nothing for 20 ms and silence was processed.</summary>
+    /// <summary>Ticks where capture delivered nothing for 60 ms and silence was processed.</summary>
     public long CaptureStalls { get; private set; }
 
     /// <summary>Starts playback, capture and the media thread.</summary>
@@ -99,22 +99,19 @@ public sealed class AudioEngine : IDisposable
     {
         ArgumentNullException.ThrowIfNull(into);
         MediaPipeline p = Pipeline;
-        into["mic_rms_db"] = p.MicLevel.RmsDb;
+        into["mic_db"] = p.MicLevel.RmsDb;
         into["mic_peak_db"] = p.MicLevel.PeakDb;
-        into["uplink_rms_db"] = p.UplinkLevel.RmsDb;
-        into["speaker_rms_db"] = p.SpeakerLevel.RmsDb;
-        into["speaker_peak_db"] = p.SpeakerLevel.PeakDb;
-        into["frames"] = p.Ticks;
+        into["uplink_db"] = p.UplinkLevel.RmsDb;
+        into["speaker_db"] = p.SpeakerLevel.RmsDb;
         into["capture_xruns"] = _capture.Xruns;
         into["playback_xruns"] = _playback.Xruns;
-        into["capture_overruns"] = p.CaptureRing.Overruns;
-        into["playback_underruns"] = p.PlaybackRing.Underruns;
-        into["playback_overruns"] = p.PlaybackRing.Overruns;
-        into["capture_missing"] = p.CaptureMissing;
+        into["overruns"] = p.CaptureRing.Overruns;
+        into["underruns"] = p.PlaybackRing.Underruns;
         into["downlink_underruns"] = _bridge.Downlink.Underruns;
         into["uplink_dropped"] = p.UplinkDropped;
+        into["capture_missing"] = p.CaptureMissing;
+        into["frames"] = p.Ticks;
         into["muted"] = p.Muted ? 1 : 0;
-        into["voice_active"] = p.VoiceActive ? 1 : 0;
         into["running"] = Running ? 1 : 0;
     }
 
@@ -124,7 +121,7 @@ public sealed class AudioEngine : IDisposable
         {
             while (!_stop)
             {
-                if (Pipeline.CaptureRing.WaitForData(20))
+                if (Pipeline.CaptureRing.WaitForData(60))
                 {
                     Pipeline.Step();
                 }

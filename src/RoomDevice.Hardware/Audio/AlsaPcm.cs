@@ -46,6 +46,12 @@ public sealed record AlsaPcmSettings
     public int RealtimePriority { get; init; }
 
     /// <summary>
+    /// Let ALSA's plug layer convert the rate. Off by default: the engine resamples itself with a
+    /// better filter, and a device that cannot run at the rate natively gets a clear error.
+    /// </summary>
+    public bool AllowAlsaResampling { get; init; }
+
+    /// <summary>
     /// Pace the device thread to the wall clock. Hardware paces itself; ALSA's null and file
     /// plugins do not, so they need this to behave like a sound card.
     /// </summary>
@@ -180,10 +186,14 @@ public sealed class AlsaPcm : IDisposable
         }
         Check(LibAsound.snd_pcm_hw_params_set_channels(_pcm, hw, (uint)s.Channels), _what, "snd_pcm_hw_params_set_channels");
 
+        Check(LibAsound.snd_pcm_hw_params_set_rate_resample(_pcm, hw, s.AllowAlsaResampling ? 1u : 0u), _what, "snd_pcm_hw_params_set_rate_resample");
         if (LibAsound.snd_pcm_hw_params_test_rate(_pcm, hw, (uint)s.SampleRate, 0) < 0)
         {
-            LibAsound.snd_pcm_hw_params_get_rate_min(hw, out uint min, out _);
-            LibAsound.snd_pcm_hw_params_get_rate_max(hw, out uint max, out _);
+            LibAsound.snd_pcm_hw_params_get_rate_min(hw, out uint min, out int minDir);
+            LibAsound.snd_pcm_hw_params_get_rate_max(hw, out uint max, out int maxDir);
+            // An open interval end (dir != 0) means the bound itself is excluded.
+            min = minDir > 0 ? min + 1 : min;
+            max = maxDir < 0 ? max - 1 : max;
             throw new AudioDeviceException($"{_what} does not support {s.SampleRate} Hz; accepted: {Range(min, max)} Hz");
         }
         Check(LibAsound.snd_pcm_hw_params_set_rate(_pcm, hw, (uint)s.SampleRate, 0), _what, "snd_pcm_hw_params_set_rate");

@@ -75,8 +75,8 @@ public static class SoundCheck
                     nextReport += TimeSpan.FromSeconds(1);
                     engine.Collect(figures);
                     output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{started.Elapsed.TotalSeconds,5:F1} s  mic {figures["mic_rms_db"],6:F1} dBFS (peak {figures["mic_peak_db"],6:F1})  speaker {figures["speaker_rms_db"],6:F1} dBFS  " +
-                        $"xruns {figures["capture_xruns"]}/{figures["playback_xruns"]}  overruns {figures["capture_overruns"]}  underruns {figures["playback_underruns"]}"));
+                        $"{started.Elapsed.TotalSeconds,5:F1} s  mic {figures["mic_db"],6:F1} dBFS (peak {figures["mic_peak_db"],6:F1})  speaker {figures["speaker_db"],6:F1} dBFS  " +
+                        $"xruns {figures["capture_xruns"]}/{figures["playback_xruns"]}  overruns {figures["overruns"]}  underruns {figures["underruns"]}"));
                 }
                 Thread.Sleep(2);
             }

@@ -25,7 +25,7 @@ namespace RoomDevice.Host.Audio;
 /// </summary>
 internal sealed class AudioModule : IHostModule
 {
-    public int Order => 130;
+    public int Order => 110;
 
     public void Register(IServiceCollection services, HostModuleContext context)
     {
@@ -71,13 +71,13 @@ internal sealed class AlsaAudioDeviceFactory(AudioOptions options) : IAudioDevic
     public static AlsaPcmSettings CaptureSettings(AudioOptions o) => new()
     {
         Name = o.CaptureDevice, SampleRate = o.DeviceSampleRate, Channels = o.CaptureChannels,
-        PeriodFrames = o.PeriodFrames, BufferFrames = o.BufferFrames, RealtimePriority = o.RealtimePriority,
+        PeriodFrames = o.PeriodFrames, BufferFrames = o.BufferFrames, RealtimePriority = o.RealtimePriority, AllowAlsaResampling = o.AlsaResampling,
     };
 
     public static AlsaPcmSettings PlaybackSettings(AudioOptions o) => new()
     {
         Name = o.PlaybackDevice, SampleRate = o.DeviceSampleRate, Channels = o.PlaybackChannels,
-        PeriodFrames = o.PeriodFrames, BufferFrames = o.BufferFrames, RealtimePriority = o.RealtimePriority,
+        PeriodFrames = o.PeriodFrames, BufferFrames = o.BufferFrames, RealtimePriority = o.RealtimePriority, AllowAlsaResampling = o.AlsaResampling,
     };
 
     public (ICaptureDevice Capture, IPlaybackDevice Playback) Open()

@@ -210,6 +210,17 @@ public sealed class AlsaDeviceTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void Unsupported_rate_names_the_device_and_what_it_accepts()
+    {
+        var e = Assert.Throws<AudioDeviceException>(() => new AlsaPlaybackDevice(new AlsaPcmSettings { Name = "fixed48k", SampleRate = 16000, ConfigText = AlsaTestConfig.Fixed48k }));
+        Assert.Contains("ALSA playback device 'fixed48k' does not support 16000 Hz", e.Message, StringComparison.Ordinal);
+        Assert.Contains("accepted: 48000 Hz", e.Message, StringComparison.Ordinal);
+        // With ALSA's own rate conversion allowed the same device opens.
+        using var converted = new AlsaPlaybackDevice(new AlsaPcmSettings { Name = "fixed48k", SampleRate = 16000, ConfigText = AlsaTestConfig.Fixed48k, AllowAlsaResampling = true });
+        Assert.Equal(16000, converted.Format.SampleRate);
+    }
+
+    [Fact]
     public void A_channel_map_wider_than_the_capture_device_names_the_device()
     {
         using var cap = new AlsaCaptureDevice(new AlsaPcmSettings { Name = "null", Channels = 2 });

@@ -18,4 +18,7 @@ internal static class AlsaTestConfig
     /// <summary>A two-channel PCM "two": multi fixes the channel count to its bindings.</summary>
     public const string TwoChannels =
         "pcm.two { type multi slaves.a { pcm { type null } channels 2 } bindings.0 { slave a channel 0 } bindings.1 { slave a channel 1 } }";
+
+    /// <summary>A PCM "fixed48k" whose device runs at 48 kHz only (plug in front of a fixed-rate slave).</summary>
+    public const string Fixed48k = "pcm.fixed48k { type plug slave { pcm { type null } rate 48000 } }";
 }

@@ -65,6 +65,9 @@ internal static partial class LibAsound
     internal static partial int snd_pcm_hw_params_set_rate(SafePcmHandle pcm, SafeHwParamsHandle p, uint val, int dir);
 
     [LibraryImport(Library)]
+    internal static partial int snd_pcm_hw_params_set_rate_resample(SafePcmHandle pcm, SafeHwParamsHandle p, uint val);
+
+    [LibraryImport(Library)]
     internal static partial int snd_pcm_hw_params_get_rate_min(SafeHwParamsHandle p, out uint val, out int dir);
 
     [LibraryImport(Library)]
