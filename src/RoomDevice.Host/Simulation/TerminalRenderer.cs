@@ -43,7 +43,8 @@ internal sealed class TerminalRenderer(
             using var timer = new PeriodicTimer(RefreshPeriod, time);
             do
             {
-                Console.Write(Screen(Console.WindowWidth));
+                int w = Console.WindowWidth;
+                Console.Write(Screen(w > 0 ? w : 100));
             }
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
         }
