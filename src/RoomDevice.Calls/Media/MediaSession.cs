@@ -219,7 +219,8 @@ public sealed class MediaSession : IDisposable
     /// <summary>True while DTMF digits are still being sent.</summary>
     public bool DtmfPending => !_dtmfQueue.IsEmpty || _dtmfEvent >= 0;
 
-    internal static int DtmfCode(char c) => c switch
+    /// <summary>RFC 4733 event code of a DTMF character, or -1 when it is not one.</summary>
+    public static int DtmfCode(char c) => c switch
     {
         >= '0' and <= '9' => c - '0',
         '*' => 10,

@@ -482,7 +482,13 @@ public sealed class SipUserAgent : IDisposable
                     Terminate(call, new SipCallEnd(true, "local hangup", null));
                     return;
                 default:
-                    if (call.Direction == SipCallDirection.Incoming)
+                    if (call.Direction == SipCallDirection.Incoming && call.PendingAnswerMedia is not null)
+                    {
+                        // Answered, ACK not yet here: the dialog exists, so BYE ends it.
+                        SendBye(call);
+                        Terminate(call, new SipCallEnd(false, "local hangup before ACK", null));
+                    }
+                    else if (call.Direction == SipCallDirection.Incoming)
                     {
                         RespondToInvite(call, 603, "Decline", null);
                         Terminate(call, new SipCallEnd(false, "declined locally", 603));
