@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
 using BenchmarkDotNet.Jobs;
@@ -27,8 +28,9 @@ internal sealed class CodecBenchmarkConfig : ManualConfig
 {
     public CodecBenchmarkConfig()
     {
-        AddJob(Job.ShortRun.WithWarmupCount(3).WithIterationCount(10));
+        AddJob(Job.ShortRun.WithWarmupCount(3).WithIterationCount(15));
         AddDiagnoser(MemoryDiagnoser.Default);
+        AddColumn(StatisticColumn.Median);
     }
 }
 
