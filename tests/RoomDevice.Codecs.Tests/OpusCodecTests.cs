@@ -291,12 +291,18 @@ public sealed class OpusCodecTests(SpeechFixture speech, ITestOutputHelper outpu
     }
 
     [Fact]
-    public void Expected_loss_and_bitrate_can_change_during_a_call()
+    public async Task Expected_loss_and_bitrate_can_change_during_a_call()
     {
         using var encoder = new OpusVoiceEncoder(OpusEncoderSettings.ForProfile(CodecProfile.Voice));
-        encoder.SetExpectedLoss(15);
+        // a silent encoder sends no FEC; once loss is reported (from another thread) speech packets carry it
+        List<byte[]> before = CodecRun.Encode(encoder, speech.Speech16k[..32000]);
+        Assert.DoesNotContain(before, p => OpusPacket.HasFec(p));
+        await Task.Run(() => { encoder.SetExpectedLoss(15); encoder.SetBitrate(24000); }).WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(15, encoder.ExpectedLossPercent);
-        encoder.SetBitrate(24000);
+        Assert.Equal(24000, encoder.Bitrate);
+        List<byte[]> after = CodecRun.Encode(encoder, speech.Speech16k[..32000]);
+        Assert.Contains(after, p => OpusPacket.HasFec(p));
+        Assert.Equal(24000, encoder.Bitrate);
         Assert.Throws<ArgumentOutOfRangeException>(() => encoder.SetExpectedLoss(101));
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => encoder.SetBitrate(64000));
         Assert.Contains("16000..24000", e.Message, StringComparison.Ordinal);

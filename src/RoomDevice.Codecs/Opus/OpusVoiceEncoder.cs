@@ -11,6 +11,8 @@ public sealed unsafe class OpusVoiceEncoder : IVoiceEncoder
 
     private readonly OpusEncoderHandle handle;
     private int expectedLoss;
+    private int pendingLoss = -1;
+    private int pendingBitrate = -1;
 
     /// <summary>Creates the encoder; throws <see cref="ArgumentException"/> for invalid settings.</summary>
     public OpusVoiceEncoder(OpusEncoderSettings settings)
@@ -46,7 +48,8 @@ public sealed unsafe class OpusVoiceEncoder : IVoiceEncoder
             }
             Set(OpusNative.SetInbandFecRequest, settings.InbandFec ? 1 : 0, "OPUS_SET_INBAND_FEC");
             Set(OpusNative.SetDtxRequest, settings.Dtx ? 1 : 0, "OPUS_SET_DTX");
-            SetExpectedLoss(settings.ExpectedLossPercent);
+            Set(OpusNative.SetPacketLossPercRequest, settings.ExpectedLossPercent, "OPUS_SET_PACKET_LOSS_PERC");
+            expectedLoss = settings.ExpectedLossPercent;
             OpusNative.Check(OpusNative.opus_encoder_ctl(handle, OpusNative.GetLookaheadRequest, out int lookahead), "OPUS_GET_LOOKAHEAD");
             LookaheadSamples = lookahead;
         }
@@ -75,8 +78,8 @@ public sealed unsafe class OpusVoiceEncoder : IVoiceEncoder
     /// </summary>
     public int LookaheadSamples { get; }
 
-    /// <summary>Packet loss currently assumed, percent.</summary>
-    public int ExpectedLossPercent => expectedLoss;
+    /// <summary>Packet loss assumed, percent (the latest value given to <see cref="SetExpectedLoss"/>).</summary>
+    public int ExpectedLossPercent => Volatile.Read(ref expectedLoss);
 
     /// <summary>Frames encoded so far.</summary>
     public long FramesEncoded { get; private set; }
@@ -93,6 +96,7 @@ public sealed unsafe class OpusVoiceEncoder : IVoiceEncoder
         {
             throw new ArgumentException("packet buffer is empty; accepted: at least 1 byte, ideally MaxPacketBytes", nameof(packet));
         }
+        ApplyPending();
         int written;
         fixed (float* p = pcm)
         fixed (byte* d = packet)
@@ -107,18 +111,24 @@ public sealed unsafe class OpusVoiceEncoder : IVoiceEncoder
         return written;
     }
 
-    /// <inheritdoc />
+    /// <summary>
+    /// Tells the encoder the loss the receiver reports (OPUS_SET_PACKET_LOSS_PERC). Safe to call
+    /// from another thread (e.g. RTCP): it takes effect at the next <see cref="Encode"/>.
+    /// </summary>
     public void SetExpectedLoss(int percent)
     {
         if (percent is < 0 or > 100)
         {
             throw new ArgumentOutOfRangeException(nameof(percent), percent, "expected loss must be 0..100 percent");
         }
-        Set(OpusNative.SetPacketLossPercRequest, percent, "OPUS_SET_PACKET_LOSS_PERC");
-        expectedLoss = percent;
+        Volatile.Write(ref expectedLoss, percent);
+        Interlocked.Exchange(ref pendingLoss, percent);
     }
 
-    /// <summary>Changes the target bitrate within the profile's range.</summary>
+    /// <summary>
+    /// Changes the target bitrate within the profile's range. Safe to call from another thread:
+    /// it takes effect at the next <see cref="Encode"/>.
+    /// </summary>
     public void SetBitrate(int bitsPerSecond)
     {
         (int min, int max) = OpusEncoderSettings.BitrateRange(Settings.Profile);
@@ -126,7 +136,37 @@ public sealed unsafe class OpusVoiceEncoder : IVoiceEncoder
         {
             throw new ArgumentOutOfRangeException(nameof(bitsPerSecond), bitsPerSecond, Text($"accepted: {min}..{max} bit/s"));
         }
-        Set(OpusNative.SetBitrateRequest, bitsPerSecond, "OPUS_SET_BITRATE");
+        Interlocked.Exchange(ref pendingBitrate, bitsPerSecond);
+    }
+
+    /// <summary>The bitrate last asked for, bit/s.</summary>
+    public int Bitrate
+    {
+        get
+        {
+            int pending = Volatile.Read(ref pendingBitrate);
+            if (pending >= 0)
+            {
+                return pending;
+            }
+            OpusNative.Check(OpusNative.opus_encoder_ctl(handle, OpusNative.GetBitrateRequest, out int value), "OPUS_GET_BITRATE");
+            return value;
+        }
+    }
+
+    // libopus encoders are not thread-safe: changes from other threads wait for the encoding thread.
+    private void ApplyPending()
+    {
+        int loss = Interlocked.Exchange(ref pendingLoss, -1);
+        if (loss >= 0)
+        {
+            Set(OpusNative.SetPacketLossPercRequest, loss, "OPUS_SET_PACKET_LOSS_PERC");
+        }
+        int bitrate = Interlocked.Exchange(ref pendingBitrate, -1);
+        if (bitrate >= 0)
+        {
+            Set(OpusNative.SetBitrateRequest, bitrate, "OPUS_SET_BITRATE");
+        }
     }
 
     /// <summary>Forgets all history, as for a new stream.</summary>
