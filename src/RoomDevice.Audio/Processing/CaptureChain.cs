@@ -160,7 +160,14 @@ public sealed class CaptureChain : ICaptureProcessor, IProcessingLatency
             Array.Clear(_echo);
         }
 
-        _res.Process(_err, _echo, _clean);
+        if (_aec != null)
+        {
+            _res.Process(_err, _echo, _clean, _aec.ReferencePower, _aec.Reliability);
+        }
+        else
+        {
+            _res.Process(_err, _echo, _clean);
+        }
         bool speech = _vad.Update(_res.SpeechToNoise, _res.EchoShare);
         _agc?.Process(_clean, speech && !Muted);
         if (Muted && _vad.SpeechRun > 0)

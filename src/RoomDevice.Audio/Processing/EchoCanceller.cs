@@ -23,7 +23,7 @@ public sealed class EchoCanceller
     private readonly float[] _wbr, _wbi; // background filter
     private readonly float[] _wfr, _wfi; // foreground filter
     private readonly float[] _sxx;       // sum over partitions of |X|^2
-    private readonly float[] _errPow, _errMin;
+    private readonly float[] _errPow, _errMin, _xPow;
     private readonly float[] _yr, _yi, _er, _ei, _mu, _tr, _ti, _pw, _refPow, _micPow;
     private readonly float[] _time;      // N samples
     private readonly float[] _xPrev;     // last aligned reference block
@@ -45,6 +45,7 @@ public sealed class EchoCanceller
     private double _sEf, _sEb, _sD, _sY;
     private int _badBackground;
     private int _pathChangeBlocks;
+    private double _sDr, _sEr;
     private long _blocks;
     private double _erleNum, _erleDen;
     private float _lastPeak = float.NaN;
@@ -90,6 +91,7 @@ public sealed class EchoCanceller
         _ei = new float[_k];
         _mu = new float[_k];
         _errPow = new float[_k];
+        _xPow = new float[_k];
         _errMin = new float[_k];
         _tr = new float[_k];
         _ti = new float[_k];
@@ -159,6 +161,12 @@ public sealed class EchoCanceller
     /// <summary>How often the foreground received the background filter.</summary>
     public long Copies { get; private set; }
 
+    /// <summary>0 while the linear filter has not (re)converged, rising to 1 once it cancels well.</summary>
+    public float Reliability { get; private set; }
+
+    /// <summary>Power spectrum of the newest aligned reference block (for the suppressor's echo path model).</summary>
+    public ReadOnlySpan<float> ReferencePower => _xPow;
+
     /// <summary>How often an echo path change made both filters start afresh.</summary>
     public long PathResets { get; private set; }
 
@@ -219,6 +227,7 @@ public sealed class EchoCanceller
         TensorPrimitives.Subtract(_sxx, _pw, _sxx);
         _fft.Forward(_time, xr0, xi0);
         PowerInto(xr0, xi0, _pw);
+        _pw.CopyTo(_xPow, 0);
         TensorPrimitives.Add(_sxx, _pw, _sxx);
         TensorPrimitives.Max(_sxx, 0f, _sxx);
 
@@ -278,7 +287,7 @@ public sealed class EchoCanceller
         // both filters afresh (cold convergence is faster than unlearning a wrong path).
         if (_sEf > 2.0 * _sD && _sEb > 1.0 * _sD && _sxx[_k / 4] > _delta * 10)
         {
-            if (++_pathChangeBlocks >= 10)
+            if (++_pathChangeBlocks >= 6)
             {
                 Array.Clear(_wbr);
                 Array.Clear(_wbi);
@@ -287,6 +296,7 @@ public sealed class EchoCanceller
                 _sEf = _sEb = _sD;
                 _pathChangeBlocks = 0;
                 PathResets++;
+                Reliability = 0;
                 _lastPeak = float.NaN;
                 outErr = mic;
             }
@@ -341,6 +351,15 @@ public sealed class EchoCanceller
             _erleDen = (ea * _erleDen) + oe2;
         }
 
+        // Reliability of the linear filter for the suppressor: high once the foreground has cancelled
+        // 10 dB over a quarter second, back to zero after an echo path restart.
+        _sDr = (0.97 * _sDr) + d2;
+        _sEr = (0.97 * _sEr) + oe2;
+        if (_sxx[k / 4] > _delta * 10 && _sDr > 10 * _sEr && Copies > 0)
+        {
+            Reliability = Math.Min(1f, Reliability + 0.03f);
+        }
+
         mic.CopyTo(_dPrev);
         _micPos += l;
 
@@ -362,6 +381,7 @@ public sealed class EchoCanceller
         Array.Clear(_sxx);
         _delay.Reset();
         _bulkBlocks = 0;
+        Reliability = 0;
         _ratio = 1;
         _driftPpm = 0;
         _readPos = _micPos;
@@ -548,7 +568,7 @@ public sealed class EchoCanceller
     private void TrackDrift()
     {
         // Peak of the foreground filter in time, with sub-sample precision from the energy centroid.
-        if (ErleDb < 8)
+        if (ErleDb < 5)
         {
             _lastPeak = float.NaN;
             return;

@@ -27,6 +27,11 @@ public sealed class ResidualEchoSuppressor
     private readonly double[] _leakDen = new double[LeakBands];
     private readonly float[] _leakBand = [0.25f, 0.25f, 0.25f, 0.25f];
     private float _leak = 0.25f;
+    private readonly double[] _pathY = new double[LeakBands];
+    private readonly double[] _pathX = new double[LeakBands];
+    private readonly float[] _pathGain = [1f, 1f, 1f, 1f];
+    private readonly float[] _pathGainBin;
+    private readonly float[] _xTail;
     private long _blocks;
 
     /// <summary>Creates the suppressor for blocks of <paramref name="blockSize"/> samples (FFT of twice that).</summary>
@@ -63,6 +68,8 @@ public sealed class ResidualEchoSuppressor
         _gain = new float[_k];
         _prevClean = new float[_k];
         _leakBin = new float[_k];
+        _pathGainBin = new float[_k];
+        _xTail = new float[_k];
         Array.Fill(_noise, 1e-9f);
         // Bands 0-1, 1-2, 2-4 kHz and above (scaled for 48 kHz).
         int hzPerBin = 8000 / blockSize * (blockSize == 128 ? 1 : 3);
@@ -105,7 +112,16 @@ public sealed class ResidualEchoSuppressor
     public float EchoShare { get; private set; }
 
     /// <summary>Suppresses one block: <paramref name="error"/> is the canceller output, <paramref name="echo"/> its echo estimate.</summary>
-    public void Process(ReadOnlySpan<float> error, ReadOnlySpan<float> echo, Span<float> output)
+    public void Process(ReadOnlySpan<float> error, ReadOnlySpan<float> echo, Span<float> output) =>
+        Process(error, echo, output, ReadOnlySpan<float>.Empty, 1f);
+
+    /// <summary>
+    /// Suppresses one block. With <paramref name="referencePower"/> (aligned reference power
+    /// spectrum) and a <paramref name="reliability"/> of the linear filter below 1, the residual echo
+    /// is also predicted from an echo path power gain learnt while the filter was good: that keeps
+    /// echo down during cold start and after an echo path change, before the filter has converged.
+    /// </summary>
+    public void Process(ReadOnlySpan<float> error, ReadOnlySpan<float> echo, Span<float> output, ReadOnlySpan<float> referencePower, float reliability)
     {
         int l = _l, k = _k;
         if (error.Length != l || echo.Length != l || output.Length < l)
@@ -124,6 +140,20 @@ public sealed class ResidualEchoSuppressor
         TensorPrimitives.MultiplyAdd(_ei, _ei, _ee, _ee);
         TensorPrimitives.Multiply(_yr, _yr, _yy);
         TensorPrimitives.MultiplyAdd(_yi, _yi, _yy, _yy);
+        // Where the filter made a bin louder than the microphone (a wrong echo path, right after
+        // a change), keep the microphone's bin instead: the canceller never adds echo.
+        for (int j = 0; j < k; j++)
+        {
+            float dr = _er[j] + _yr[j], di = _ei[j] + _yi[j];
+            float dd = (dr * dr) + (di * di);
+            if (_ee[j] > dd)
+            {
+                _er[j] = dr;
+                _ei[j] = di;
+                _ee[j] = dd;
+            }
+        }
+
 
         // Leakage per band: ratio of error power to echo-estimate power, learnt
         // only in blocks the echo estimate dominates (so local speech does not inflate it).
@@ -164,6 +194,38 @@ public sealed class ResidualEchoSuppressor
             }
         }
 
+        // Echo path power model: reference power with a reverberant tail, times a per-band gain
+        // learnt while the linear filter is reliable.
+        bool model = referencePower.Length >= k;
+        float weight = model ? 1f - Math.Clamp(reliability, 0f, 1f) : 0f;
+        if (model)
+        {
+            double yTot = 0, xTot = 0;
+            for (int j = 0; j < k; j++)
+            {
+                _xTail[j] = Math.Max(referencePower[j], 0.75f * _xTail[j]);
+                xTot += _xTail[j];
+                yTot += _yy[j];
+            }
+
+            if (reliability >= 1f && xTot > 1e-7 * _n)
+            {
+                for (int b = 0; b < LeakBands; b++)
+                {
+                    double ys = 0, xs = 0;
+                    for (int j = _bandStart[b]; j < _bandStart[b + 1]; j++)
+                    {
+                        ys += _yy[j];
+                        xs += _xTail[j];
+                    }
+
+                    _pathY[b] = (0.97 * _pathY[b]) + (0.03 * ys);
+                    _pathX[b] = (0.97 * _pathX[b]) + (0.03 * xs);
+                    _pathGain[b] = (float)Math.Clamp(_pathY[b] / (_pathX[b] + 1e-30), 1e-4, 4.0);
+                }
+            }
+        }
+
         // Noise floor: minimum tracking of the smoothed error power.
         for (int j = 0; j < k; j++)
         {
@@ -172,6 +234,17 @@ public sealed class ResidualEchoSuppressor
             // Start from the first blocks' level, then follow minima (fast down, slow up).
             nz = _blocks <= 25 ? s : s < nz ? (0.8f * nz) + (0.2f * s) : nz * 1.004f;
             _noise[j] = Math.Max(nz, 1e-12f);
+        }
+
+        if (weight > 0f)
+        {
+            for (int b = 0; b < LeakBands; b++)
+            {
+                for (int j = _bandStart[b]; j < _bandStart[b + 1]; j++)
+                {
+                    _pathGainBin[j] = _pathGain[b];
+                }
+            }
         }
 
         // Gains.
@@ -189,6 +262,11 @@ public sealed class ResidualEchoSuppressor
         for (int j = 0; j < k; j++)
         {
             float r = _resid[j] = Math.Max(_leakBin[j] * _yy[j], TailDecay * _resid[j]);
+            if (weight > 0f)
+            {
+                r = Math.Max(r, weight * _pathGainBin[j] * _xTail[j]);
+            }
+
             float nz = NoiseSuppression ? 1.5f * _noise[j] : 0f;
             float interference = (over * r) + nz + 1e-20f;
             float ee = _ee[j] + 1e-20f;

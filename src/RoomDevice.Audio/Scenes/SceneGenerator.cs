@@ -128,7 +128,7 @@ public sealed class SceneGenerator(SpeechMaterial speech)
         float clip = (float)(2.0 * refRms);
         for (int i = 0; i < n; i++)
         {
-            float v = spec.DriftPpm != 0 ? SignalOps.SampleAt(reference, (i * ratio) - driftBase) : (i - delay >= 0 ? reference[i - delay] : 0f);
+            float v = spec.DriftPpm != 0 ? SignalOps.SampleSinc(reference, (i * ratio) - driftBase) : (i - delay >= 0 ? reference[i - delay] : 0f);
             if (spec.Kind == SceneKind.SoftClipping)
             {
                 v = clip * MathF.Tanh(v / clip);

@@ -102,5 +102,30 @@ public static class SignalOps
         return (((((c3 * f) + c2) * f) + c1) * f) + x0;
     }
 
+    /// <summary>Reads <paramref name="x"/> at fractional position <paramref name="t"/> with a Hann-windowed sinc of ±16 taps (band-limited, for clock drift).</summary>
+    public static float SampleSinc(float[] x, double t)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        const int half = 16;
+        int i0 = (int)Math.Floor(t);
+        double frac = t - i0;
+        if (frac < 1e-9)
+        {
+            return Get(x, i0);
+        }
+
+        double sinPf = Math.Sin(Math.PI * frac);
+        double acc = 0;
+        for (int k = -half + 1; k <= half; k++)
+        {
+            double d = k - frac; // distance of tap i0 + k from t
+            double sinc = (k % 2 == 0 ? -sinPf : sinPf) / (Math.PI * d);
+            double w = 0.5 + (0.5 * Math.Cos(Math.PI * d / half));
+            acc += Get(x, i0 + k) * sinc * w;
+        }
+
+        return (float)acc;
+    }
+
     private static float Get(float[] x, int i) => (uint)i < (uint)x.Length ? x[i] : 0f;
 }
