@@ -91,6 +91,7 @@ public sealed class MediaSession : IDisposable
     private int _dtmfGapLeft;
     private uint _lastDtmfRxTs = uint.MaxValue;
     private long _rejectLogCount;
+    private int _emptyTicks;
     private Thread? _tickThread, _rtpThread, _rtcpThread;
     private volatile bool _running;
     private bool _disposed;
@@ -277,6 +278,20 @@ public sealed class MediaSession : IDisposable
             if (_media is null || _encoder is null || _jitter is null)
             {
                 return;
+            }
+            if (_bridge.Uplink.Count == 0)
+            {
+                // No audio from the engine: after 30 ms keep the stream (and DTMF) going with silence.
+                if (++_emptyTicks >= 3)
+                {
+                    Array.Clear(_bridgeFrame);
+                    SendFrame(_bridgeFrame);
+                    Statistics.UplinkStarvedFrames++;
+                }
+            }
+            else
+            {
+                _emptyTicks = 0;
             }
             while (_bridge.Uplink.Count > 0 && _bridge.Uplink.TryRead(_bridgeFrame))
             {

@@ -41,6 +41,8 @@ public sealed class MediaStatistics
     public double RoundTripMs { get; internal set; } = -1;
     /// <summary>Expected-loss figure given to the encoder, percent.</summary>
     public int EncoderExpectedLoss { get; internal set; }
+    /// <summary>10 ms frames of silence sent because the audio engine gave no uplink audio.</summary>
+    public long UplinkStarvedFrames { get; internal set; }
     /// <summary>Downlink frames the audio engine had not taken yet when a new one was ready.</summary>
     public long DownlinkOverruns { get; internal set; }
 
