@@ -26,11 +26,17 @@ public static class CodecQuality
     /// The delay in 0..<paramref name="maxDelay"/> at which <paramref name="decoded"/> best matches
     /// <paramref name="reference"/> (highest correlation).
     /// </summary>
-    public static int FindDelay(ReadOnlySpan<float> reference, ReadOnlySpan<float> decoded, int maxDelay)
+    public static int FindDelay(ReadOnlySpan<float> reference, ReadOnlySpan<float> decoded, int maxDelay) =>
+        FindDelay(reference, decoded, 0, maxDelay);
+
+    /// <summary>The delay in <paramref name="minDelay"/>..<paramref name="maxDelay"/> with the highest correlation.</summary>
+    public static int FindDelay(ReadOnlySpan<float> reference, ReadOnlySpan<float> decoded, int minDelay, int maxDelay)
     {
-        int best = 0;
+        ArgumentOutOfRangeException.ThrowIfNegative(minDelay);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxDelay, minDelay);
+        int best = minDelay;
         double bestCorrelation = double.NegativeInfinity;
-        for (int d = 0; d <= maxDelay; d++)
+        for (int d = minDelay; d <= maxDelay; d++)
         {
             double c = Correlation(reference, decoded, d);
             if (c > bestCorrelation)
