@@ -220,4 +220,66 @@ public sealed class DeviceApiTests
         Assert.Equal("not_claimed", mute.ErrorCode);
         Assert.False(device.Room.State.Muted);
     }
+
+    [Fact]
+    public async Task Telemetry_is_sent_periodically_with_the_figures_of_every_source()
+    {
+        await using Mosquitto broker = await Mosquitto.StartAsync();
+        await using TestDevice device = new TestDevice(broker.Port).Start();
+        await using Observer o = await Observer.ConnectAsync(broker.Port, Topics.Telemetry(device.Id));
+        var t = await o.WaitForAsync(Topics.Telemetry(device.Id), timeout: Wait);
+        Assert.False(t.Message.Retain);
+        Assert.Equal(-32.5, (double)t.Json["figures"]!["audio.inputRmsDbfs"]!);
+        await o.WaitForAsync(Topics.Telemetry(device.Id), timeout: Wait, skip: 1);
+    }
+
+    [Fact]
+    public async Task Broker_password_never_appears_in_logs_or_payloads()
+    {
+        await using Mosquitto broker = await Mosquitto.StartAsync();
+        await using Observer o = await Observer.ConnectAsync(broker.Port, Topics.Root + "/#");
+        await using TestDevice device = new TestDevice(broker.Port, configure: m => { m.Username = "rd-user"; m.Password = "s3cret-Pa55"; }).Start();
+        await device.WaitConnectedAsync();
+        await o.WaitForAsync(Topics.Health(device.Id), timeout: Wait);
+        await device.StopAsync();
+        Assert.NotEmpty(device.Log.Lines);
+        Assert.DoesNotContain(device.Log.Lines, l => l.Contains("s3cret", StringComparison.Ordinal));
+        Assert.DoesNotContain(o.Seen, m => Encoding.UTF8.GetString(m.Payload).Contains("s3cret", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_slow_command_does_not_stall_the_connection_or_other_messages()
+    {
+        await using Mosquitto broker = await Mosquitto.StartAsync();
+        var slow = new SlowProbe();
+        await using TestDevice device = new TestDevice(broker.Port, configure: m => m.KeepAliveSeconds = 5);
+        device.ExtraProbes.Add(slow);
+        device.Start();
+        await device.WaitConnectedAsync();
+        await using Observer o = await Observer.ConnectAsync(broker.Port);
+        slow.Gate.Reset(); // the peripheral stops answering
+        Task<CommandReply> selftest = o.Client.SendCommandAsync(device.Id, "selftest", null, TimeSpan.FromSeconds(60));
+        CommandReply mute = await o.Client.SendCommandAsync(device.Id, "mute", null, Wait);
+        Assert.Equal("succeeded", mute.Status);
+        await Task.Delay(TimeSpan.FromSeconds(11)); // more than two keep-alive periods with the selftest hanging
+        Assert.False(selftest.IsCompleted);
+        Assert.True(device.Agent.IsConnected);
+        Assert.Equal("succeeded", (await o.Client.SendCommandAsync(device.Id, "unmute", null, Wait)).Status);
+        slow.Gate.Set();
+        CommandReply done = await selftest;
+        Assert.Equal("succeeded", done.Status);
+        Assert.Equal(0, device.Agent.Reconnects);
+    }
+}
+
+/// <summary>A peripheral that answers only when the test opens its gate.</summary>
+public sealed class SlowProbe : Core.Diagnostics.IPeripheralProbe
+{
+    public ManualResetEventSlim Gate { get; } = new(true);
+
+    public Core.Diagnostics.ProbeResult Probe()
+    {
+        bool answered = Gate.Wait(TimeSpan.FromSeconds(60));
+        return new("slow-peripheral", false, answered ? Core.Diagnostics.ProbeStatus.Ok : Core.Diagnostics.ProbeStatus.Missing, answered ? "answered" : "no answer");
+    }
 }

@@ -97,6 +97,18 @@ public sealed class RoomCtlTests
     }
 
     [Fact]
+    public async Task Watch_shows_the_live_table_and_stops_after_the_given_time()
+    {
+        await using Mosquitto broker = await Mosquitto.StartAsync();
+        await using TestDevice device = new TestDevice(broker.Port).Start();
+        await device.WaitConnectedAsync();
+        var (code, output) = await Run("watch", "--seconds", "1.5", "--port", broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(0, code);
+        Assert.Contains(device.Id, output, StringComparison.Ordinal);
+        Assert.Contains("Test Room", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Command_to_an_offline_device_times_out_cleanly()
     {
         await using Mosquitto broker = await Mosquitto.StartAsync();

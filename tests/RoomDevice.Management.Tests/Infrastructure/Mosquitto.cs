@@ -56,6 +56,7 @@ public sealed class Mosquitto : IAsyncDisposable
         sb.AppendLine("persistence false");
         sb.AppendLine("user root");
         sb.AppendLine("max_queued_messages 100000");
+        sb.AppendLine("set_tcp_nodelay true");
         sb.AppendLine("log_type error");
         sb.AppendLine("log_type warning");
         sb.AppendLine("log_type notice");

@@ -105,6 +105,8 @@ public sealed class TestDevice : IAsyncDisposable
 
     public SimulatedMicrophoneProbe Microphones { get; } = new();
 
+    public List<IPeripheralProbe> ExtraProbes { get; } = [];
+
     public RecordingIdentifyIndicator Identify { get; } = new();
 
     public RecordingRestarter Restarter { get; } = new();
@@ -120,7 +122,7 @@ public sealed class TestDevice : IAsyncDisposable
         {
             Room = Room,
             Events = Events,
-            Probes = [Microphones],
+            Probes = [Microphones, .. ExtraProbes],
             Telemetry = [new FixedTelemetry()],
             Identify = Identify,
             Restarter = Restarter,
