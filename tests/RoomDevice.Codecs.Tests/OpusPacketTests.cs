@@ -72,4 +72,32 @@ public sealed class OpusPacketTests
         }
         Assert.Equal((12, 4, 16), (silk, hybrid, celt));
     }
+
+    [Theory]
+    // SILK WB 20 ms: VAD flag then LBRR flag are the two leading bits of the frame
+    [InlineData(new byte[] { 0x48, 0x40 }, true)]
+    [InlineData(new byte[] { 0x48, 0xC0 }, true)]
+    [InlineData(new byte[] { 0x48, 0x80 }, false)]
+    // SILK WB 40 ms: two VAD flags, then LBRR
+    [InlineData(new byte[] { 0x50, 0x20 }, true)]
+    [InlineData(new byte[] { 0x50, 0xC0 }, false)]
+    // SILK WB 60 ms: three VAD flags, then LBRR
+    [InlineData(new byte[] { 0x58, 0x10 }, true)]
+    // hybrid FB 20 ms carries SILK first
+    [InlineData(new byte[] { 0x78, 0x40 }, true)]
+    // CELT never carries FEC
+    [InlineData(new byte[] { 0xF8, 0xFF }, false)]
+    // code 2: one length byte (3) before the first frame
+    [InlineData(new byte[] { 0x4A, 0x03, 0x40, 0x00, 0x00, 0x00 }, true)]
+    // code 3, CBR, 2 frames, no padding: frame data after the count byte
+    [InlineData(new byte[] { 0x4B, 0x02, 0x40, 0x00 }, true)]
+    // code 3, VBR + padding: count byte, one padding length byte, one frame length, then frame
+    [InlineData(new byte[] { 0x4B, 0xC2, 0x01, 0x01, 0x40, 0x00, 0x00 }, true)]
+    // header only, or malformed
+    [InlineData(new byte[] { 0x48 }, false)]
+    [InlineData(new byte[] { 0x4B }, false)]
+    public void Fec_flag_is_read_from_the_first_silk_frame(byte[] packet, bool hasFec)
+    {
+        Assert.Equal(hasFec, OpusPacket.HasFec(packet));
+    }
 }
