@@ -64,6 +64,8 @@ public sealed class JitterBufferStatistics
     public long FecRecovered { get; internal set; }
     /// <summary>Lost packets concealed.</summary>
     public long ConcealedLost { get; internal set; }
+    /// <summary>Packet slots concealed because nothing had arrived by then, not even a later packet (a pause, or the tail of a loss burst).</summary>
+    public long UnderrunPackets { get; internal set; }
     /// <summary>10 ms concealment frames inserted to grow the delay (or while waiting for a late packet).</summary>
     public long InsertedFrames { get; internal set; }
     /// <summary>10 ms frames removed to shrink the delay.</summary>
@@ -158,6 +160,7 @@ public sealed class JitterBuffer
     private double _histWeight = 1, _histTotal;
 
     private bool _haveStream;
+    private bool _playedAny;
     private long _highest = -1;
     private long _lastExtTs;
     private long _next;
@@ -236,6 +239,7 @@ public sealed class JitterBuffer
     {
         Array.Fill(_length, -1);
         _haveStream = false;
+        _playedAny = false;
         _highest = -1;
         _fifoCount = 0;
     }
@@ -272,6 +276,12 @@ public sealed class JitterBuffer
 
         UpdateDelayStatistics(extTs, arrivalUs);
 
+        if (ext < _next && !_playedAny && _next - ext < _data.Length)
+        {
+            // Reordered at the very start: nothing has played yet, so start from the earlier packet.
+            _next = ext;
+            _nextTs = extTs;
+        }
         if (ext < _next)
         {
             if (ext > _highest)
@@ -432,6 +442,7 @@ public sealed class JitterBuffer
             long residenceMs = Math.Clamp((nowUs - _arrival[slot]) / 1000, 0, Statistics.ResidenceHistogramMs.Length - 1);
             Statistics.ResidenceHistogramMs[residenceMs]++;
             Statistics.PacketsDecoded++;
+            _playedAny = true;
             _nextTs = _ts[slot];
             Consume(slot);
             if (delay > target + ShrinkAboveMs && n >= 2 * _frame)
@@ -472,9 +483,9 @@ public sealed class JitterBuffer
         }
         if (delay > target + GiveUpWaitingMs)
         {
-            // Nothing later yet and already well past the target: call it lost and move on.
+            // Nothing later yet and already well past the target: the sender paused or the tail of a burst was lost; move on.
             AppendConcealment(PacketSamples);
-            Statistics.ConcealedLost++;
+            Statistics.UnderrunPackets++;
             MarkPlayed(slot);
             return;
         }
@@ -493,7 +504,7 @@ public sealed class JitterBuffer
     private void MarkPlayed(int slot)
     {
         _seq[slot] = _next;
-        _length[slot] = -2;
+        _length[slot] = -3; // concealed or rebuilt: the packet itself, if it comes, is late
         _next++;
         _nextTs += _durationTs;
     }

@@ -51,7 +51,7 @@ public sealed class MediaSession : IDisposable
     private readonly byte[] _cname;
     private readonly uint _ssrc;
     private readonly ConcurrentQueue<char> _dtmfQueue = new();
-    private readonly byte[] _rtpRx = new byte[2048];
+    private readonly byte[] _rtpRx = new byte[4096];
     private readonly byte[] _rtcpRx = new byte[2048];
     private readonly byte[] _txPacket = new byte[RtpHeader.MaxPacketBytes];
     private readonly byte[] _rtcpTx = new byte[512];
@@ -437,6 +437,14 @@ public sealed class MediaSession : IDisposable
             }
             catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.ConnectionReset or SocketError.Interrupted)
             {
+                continue;
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.MessageSize)
+            {
+                lock (_gate)
+                {
+                    Reject(RtpRejectReason.TooLarge, _rtpRx.Length);
+                }
                 continue;
             }
             catch (SocketException e)
