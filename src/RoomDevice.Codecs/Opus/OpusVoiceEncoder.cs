@@ -11,6 +11,7 @@ public sealed unsafe class OpusVoiceEncoder : IVoiceEncoder
 
     private readonly OpusEncoderHandle handle;
     private int expectedLoss;
+    private int bitrate;
     private int pendingLoss = -1;
     private int pendingBitrate = -1;
 
@@ -35,6 +36,7 @@ public sealed unsafe class OpusVoiceEncoder : IVoiceEncoder
         try
         {
             Set(OpusNative.SetBitrateRequest, settings.Bitrate, "OPUS_SET_BITRATE");
+            bitrate = settings.Bitrate;
             Set(OpusNative.SetComplexityRequest, settings.Complexity, "OPUS_SET_COMPLEXITY");
             if (voice)
             {
@@ -136,23 +138,12 @@ public sealed unsafe class OpusVoiceEncoder : IVoiceEncoder
         {
             throw new ArgumentOutOfRangeException(nameof(bitsPerSecond), bitsPerSecond, Text($"accepted: {min}..{max} bit/s"));
         }
+        Volatile.Write(ref bitrate, bitsPerSecond);
         Interlocked.Exchange(ref pendingBitrate, bitsPerSecond);
     }
 
     /// <summary>The bitrate last asked for, bit/s.</summary>
-    public int Bitrate
-    {
-        get
-        {
-            int pending = Volatile.Read(ref pendingBitrate);
-            if (pending >= 0)
-            {
-                return pending;
-            }
-            OpusNative.Check(OpusNative.opus_encoder_ctl(handle, OpusNative.GetBitrateRequest, out int value), "OPUS_GET_BITRATE");
-            return value;
-        }
-    }
+    public int Bitrate => Volatile.Read(ref bitrate);
 
     // libopus encoders are not thread-safe: changes from other threads wait for the encoding thread.
     private void ApplyPending()
@@ -162,10 +153,10 @@ public sealed unsafe class OpusVoiceEncoder : IVoiceEncoder
         {
             Set(OpusNative.SetPacketLossPercRequest, loss, "OPUS_SET_PACKET_LOSS_PERC");
         }
-        int bitrate = Interlocked.Exchange(ref pendingBitrate, -1);
-        if (bitrate >= 0)
+        int newBitrate = Interlocked.Exchange(ref pendingBitrate, -1);
+        if (newBitrate >= 0)
         {
-            Set(OpusNative.SetBitrateRequest, bitrate, "OPUS_SET_BITRATE");
+            Set(OpusNative.SetBitrateRequest, newBitrate, "OPUS_SET_BITRATE");
         }
     }
 
