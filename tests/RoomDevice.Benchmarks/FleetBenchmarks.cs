@@ -8,6 +8,7 @@ using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using RoomDevice.Core.Identity;
 using RoomDevice.Core.Room;
 using RoomDevice.Management;
@@ -46,7 +47,8 @@ public class FleetBenchmarks
     {
         public FleetConfig()
         {
-            AddJob(Job.ShortRun.WithIterationCount(10).WithInvocationCount(200).WithUnrollFactor(1));
+            // in-process: the broker and the device agent live in this process (or a child mosquitto)
+            AddJob(Job.ShortRun.WithIterationCount(10).WithInvocationCount(200).WithUnrollFactor(1).WithToolchain(InProcessEmitToolchain.Instance));
             AddColumn(StatisticColumn.P50, StatisticColumn.P95, StatisticColumn.Max);
         }
     }
