@@ -197,6 +197,20 @@ public sealed class AudioCodecVerbTests(CodecVerbFiles files) : IClassFixture<Co
         Assert.Contains("does not exist", stderr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--bitrate", "fast")]
+    [InlineData("--loss", "some")]
+    [InlineData("--seed", "1.5")]
+    public void Values_that_are_not_numbers_fail_the_parse_naming_the_option(string option, string value)
+    {
+        string output = files.NewPath("nan.wav");
+        var (exit, _, stderr) = Invoke("audio", "codec", "--in", files.Speech48k, "--out", output, option, value);
+        Assert.NotEqual(0, exit);
+        Assert.Contains(option, stderr, StringComparison.Ordinal);
+        Assert.Contains(value, stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(output));
+    }
+
     [Fact]
     public void Missing_required_options_fail_the_parse()
     {
