@@ -145,4 +145,31 @@ public sealed class ConnectionTests
         Assert.Equal(Enumerable.Range(5, 10).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), delivered);
         Assert.Equal(0, device.Agent.Outbox.Count);
     }
+
+    [Fact]
+    public async Task A_command_whose_message_expiry_passed_while_the_device_was_away_is_never_run()
+    {
+        await using Mosquitto broker = await Mosquitto.StartAsync();
+        await using var proxy = new TcpProxy(broker.Port);
+        await using TestDevice device = new TestDevice(proxy.Port).Start();
+        await device.WaitConnectedAsync();
+        await Task.Delay(300);
+        proxy.Refuse = true;
+        proxy.DropAll();
+        await using Observer o = await Observer.ConnectAsync(broker.Port, Topics.Status(device.Id));
+        await o.WaitForAsync(Topics.Status(device.Id), j => (string?)j["state"] == "offline", Wait);
+        await o.Client.PublishAsync(Topics.Command(device.Id, "volume"), System.Text.Encoding.UTF8.GetBytes("{\"id\":\"short-lived\",\"args\":{\"level\":9}}"), expirySeconds: 1);
+        await o.Client.PublishAsync(Topics.Command(device.Id, "volume"), System.Text.Encoding.UTF8.GetBytes("{\"id\":\"long-lived\",\"args\":{\"level\":77}}"), expirySeconds: 600);
+        await Task.Delay(2500);
+        proxy.Refuse = false;
+        await device.WaitConnectedAsync();
+        var deadline = DateTime.UtcNow + Wait;
+        while (device.Room.State.Volume != 77 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+        Assert.Equal(77, device.Room.State.Volume);
+        await Task.Delay(500);
+        Assert.Equal(77, device.Room.State.Volume); // the expired one did not run after the other
+    }
 }

@@ -113,4 +113,27 @@ public sealed class StorageTests : IDisposable
         Assert.All(delays, d => Assert.InRange(d.TotalSeconds, 0, 30));
         Assert.True(delays.Distinct().Count() > 10, "delays are not jittered");
     }
+
+    [Fact]
+    public void Mqtt_options_report_every_bad_value_with_its_key_and_what_is_accepted()
+    {
+        var o = new MqttOptions { Port = 0, KeepAliveSeconds = 1, ReconnectInitialMs = 5000, ReconnectMaxMs = 1000, ClientCertificateFile = "/nonexistent/device.crt", Password = "x", Host = "mqtt://broker" };
+        var v = new Core.Options.OptionsValidator("Mqtt", _ => "test");
+        o.Validate(v);
+        var keys = v.Issues.Select(i => i.Key).ToList();
+        Assert.Contains("Mqtt:Port", keys);
+        Assert.Contains("Mqtt:KeepAliveSeconds", keys);
+        Assert.Contains("Mqtt:ReconnectMaxMs", keys);
+        Assert.Contains("Mqtt:ClientKeyFile", keys);
+        Assert.Contains("Mqtt:UseTls", keys);
+        Assert.Contains("Mqtt:ClientCertificateFile", keys);
+        Assert.Contains("Mqtt:Username", keys);
+        Assert.Contains("Mqtt:Host", keys);
+        Assert.All(v.Issues, i => Assert.False(string.IsNullOrEmpty(i.Accepted)));
+        Assert.DoesNotContain(v.Issues, i => i.Value == "x"); // the password is never echoed
+
+        var fine = new Core.Options.OptionsValidator("Mqtt", _ => "test");
+        new MqttOptions().Validate(fine);
+        Assert.Empty(fine.Issues);
+    }
 }
