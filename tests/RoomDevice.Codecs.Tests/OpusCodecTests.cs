@@ -79,11 +79,12 @@ public sealed class OpusCodecTests(SpeechFixture speech, ITestOutputHelper outpu
     }
 
     [Theory]
-    [InlineData(CodecProfile.Voice, 16000, 16000)]
-    [InlineData(CodecProfile.Voice, 16000, 24000)]
-    [InlineData(CodecProfile.Meeting, 48000, 32000)]
-    [InlineData(CodecProfile.Meeting, 48000, 64000)]
-    public void Speech_round_trip_keeps_the_waveform(CodecProfile profile, int rate, int bitrate)
+    // floors sit well below what libopus 1.3.1 reaches here (10.4, 11.4, 9.5 and 21.4 dB)
+    [InlineData(CodecProfile.Voice, 16000, 16000, 6)]
+    [InlineData(CodecProfile.Voice, 16000, 24000, 6)]
+    [InlineData(CodecProfile.Meeting, 48000, 32000, 5)]
+    [InlineData(CodecProfile.Meeting, 48000, 64000, 14)]
+    public void Speech_round_trip_keeps_the_waveform(CodecProfile profile, int rate, int bitrate, double minSnrDb)
     {
         var settings = OpusEncoderSettings.ForProfile(profile, rate) with { Bitrate = bitrate };
         using var encoder = new OpusVoiceEncoder(settings);
@@ -97,7 +98,7 @@ public sealed class OpusCodecTests(SpeechFixture speech, ITestOutputHelper outpu
         Log($"{profile} {rate} Hz {bitrate} bit/s: SNR {snr:F2} dB, correlation {correlation:F3}, lookahead {delay}, best delay {bestDelay}");
         Assert.InRange(bestDelay, delay - 2, delay + 2);
         Assert.True(correlation > 0.8, $"correlation {correlation:F3}");
-        Assert.True(snr > (profile == CodecProfile.Voice ? 3 : 8), $"SNR {snr:F2} dB");
+        Assert.True(snr > minSnrDb, $"SNR {snr:F2} dB");
         Assert.Equal(0, decoder.CorruptPackets);
         Assert.Equal(0, decoder.Concealed);
     }
