@@ -118,11 +118,13 @@ public sealed class DelayEstimator
 
             float mean = (float)(sumAbs / _maxLag) + 1e-12f;
             float ratio = best / mean;
-            if (ratio > 2.5f && _blocks > 20)
+            if (ratio > 1.5f && _blocks > 40)
             {
-                if (bestLag == _candidate)
+                if (Math.Abs(bestLag - _candidate) <= 1)
                 {
+                    // Neighbouring lags are the same arrival split across two blocks.
                     _candidateCount++;
+                    _candidate = bestLag;
                 }
                 else
                 {
@@ -130,7 +132,7 @@ public sealed class DelayEstimator
                     _candidateCount = 1;
                 }
 
-                if (_candidateCount >= 8 && (!HasEstimate || Math.Abs(bestLag - DelayBlocks) >= 2))
+                if (_candidateCount >= 12 && (!HasEstimate || Math.Abs(bestLag - DelayBlocks) >= 2))
                 {
                     changed = bestLag != DelayBlocks;
                     DelayBlocks = bestLag;

@@ -45,7 +45,7 @@ public sealed class EchoCanceller
     private double _sEf, _sEb, _sD, _sY;
     private int _badBackground;
     private int _pathChangeBlocks;
-    private double _sDr, _sEr;
+    private double _sDr, _sEr, _sDLong;
     private long _blocks;
     private double _erleNum, _erleDen;
     private float _lastPeak = float.NaN;
@@ -133,6 +133,9 @@ public sealed class EchoCanceller
 
     /// <summary>Largest normalised step of the background filter.</summary>
     public float MuMax { get; set; }
+
+    /// <summary>Partitions whose gradient is constrained (made causal) per block, round robin.</summary>
+    public int ConstraintsPerBlock { get; set; } = 1;
 
     /// <summary>Weight of the error power in the step normalisation (0 = plain NLMS).</summary>
     public float ErrorRegularisation { get; set; }
@@ -274,8 +277,11 @@ public sealed class EchoCanceller
         }
 
         // Gradient constraint on one partition per block (keeps each partition a causal L-tap filter).
-        Constrain(_wbr, _wbi, _constrainNext);
-        _constrainNext = (_constrainNext + 1) % _m;
+        for (int c = 0; c < ConstraintsPerBlock; c++)
+        {
+            Constrain(_wbr, _wbi, _constrainNext);
+            _constrainNext = (_constrainNext + 1) % _m;
+        }
 
         // Choose the filter.
         const double a = 0.85;
@@ -285,7 +291,8 @@ public sealed class EchoCanceller
         ReadOnlySpan<float> outErr = _ef;
         // Echo path change: the foreground makes the signal louder than the microphone. Start
         // both filters afresh (cold convergence is faster than unlearning a wrong path).
-        if (_sEf > 2.0 * _sD && _sEb > 1.0 * _sD && _sxx[_k / 4] > _delta * 10)
+        _sDLong = (0.995 * _sDLong) + (0.005 * _sD);
+        if (_sEf > 2.0 * _sD && _sEb > 1.0 * _sD && _sEf > 0.3 * _sDLong && _sxx[_k / 4] > _delta * 10)
         {
             if (++_pathChangeBlocks >= 6)
             {

@@ -33,6 +33,7 @@ public sealed class ResidualEchoSuppressor
     private readonly float[] _pathGainBin;
     private readonly float[] _xTail;
     private long _blocks;
+    private int _localHang;
 
     /// <summary>Creates the suppressor for blocks of <paramref name="blockSize"/> samples (FFT of twice that).</summary>
     public ResidualEchoSuppressor(int blockSize)
@@ -96,6 +97,18 @@ public sealed class ResidualEchoSuppressor
     /// <summary>Over-estimation of the residual echo (safety against leaks).</summary>
     public float EchoOverestimate { get; set; } = 6f;
 
+    /// <summary>Replace bins the linear filter made louder than the microphone by the microphone's.</summary>
+    public bool NeverLouderThanMic { get; set; } = true;
+
+    /// <summary>Residual over-estimation while the local talker is present.</summary>
+    public float DoubleTalkOverestimate { get; set; } = 2f;
+
+    /// <summary>Speech-band error over predicted residual (power ratio) that marks local speech.</summary>
+    public float LocalSpeechRatio { get; set; } = 8f;
+
+    /// <summary>Per-block hold of the echo path power model; long while the bulk delay is still unknown.</summary>
+    public float ModelHold { get; set; } = 0.75f;
+
     /// <summary>Per-block decay of the predicted residual echo (reverberation the filter does not model).</summary>
     public float TailDecay { get; set; } = 0.7f;
 
@@ -142,7 +155,7 @@ public sealed class ResidualEchoSuppressor
         TensorPrimitives.MultiplyAdd(_yi, _yi, _yy, _yy);
         // Where the filter made a bin louder than the microphone (a wrong echo path, right after
         // a change), keep the microphone's bin instead: the canceller never adds echo.
-        for (int j = 0; j < k; j++)
+        for (int j = 0; j < k && NeverLouderThanMic; j++)
         {
             float dr = _er[j] + _yr[j], di = _ei[j] + _yi[j];
             float dd = (dr * dr) + (di * di);
@@ -203,7 +216,7 @@ public sealed class ResidualEchoSuppressor
             double yTot = 0, xTot = 0;
             for (int j = 0; j < k; j++)
             {
-                _xTail[j] = Math.Max(referencePower[j], 0.75f * _xTail[j]);
+                _xTail[j] = Math.Max(referencePower[j], ModelHold * _xTail[j]);
                 xTot += _xTail[j];
                 yTot += _yy[j];
             }
@@ -248,7 +261,26 @@ public sealed class ResidualEchoSuppressor
         }
 
         // Gains.
-        float over = EchoOverestimate;
+        // Local speech check: error power far above the predicted residual echo over the speech
+        // band means the local talker is there; predict the residual without the safety margin
+        // then, so double talk keeps its level.
+        double eBand = 0, rBand = 0;
+        for (int j = _bandStart[0] + 2; j < _bandStart[3]; j++)
+        {
+            eBand += _ee[j];
+            rBand += Math.Max(_leakBin[j] * _yy[j], TailDecay * _resid[j]);
+        }
+
+        if (eBand > LocalSpeechRatio * (rBand + (1.5 * SumNoise())))
+        {
+            _localHang = 6;
+        }
+        else if (_localHang > 0)
+        {
+            _localHang--;
+        }
+
+        float over = _localHang > 0 ? DoubleTalkOverestimate : EchoOverestimate;
         float echoFloor = EchoFloor;
         float noiseFloor = NoiseSuppression ? NoiseFloor : 1f;
         double gSum = 0, cleanBand = 0, noiseBand = 0, echoBand = 0;
@@ -335,6 +367,20 @@ public sealed class ResidualEchoSuppressor
         Array.Clear(_leakNum);
         Array.Clear(_leakDen);
         _leak = 0.25f;
+    }
+
+    /// <summary>True while the suppressor judges that the local talker is present.</summary>
+    public bool LocalSpeech => _localHang > 0;
+
+    private double SumNoise()
+    {
+        double n = 0;
+        for (int j = _bandStart[0] + 2; j < _bandStart[3]; j++)
+        {
+            n += _noise[j];
+        }
+
+        return n;
     }
 
     /// <summary>Gain of bin <paramref name="bin"/> in the last block (for tests and plots).</summary>

@@ -46,18 +46,18 @@ public sealed class SceneSuiteFixture
 public sealed class SceneSuiteTests(SceneSuiteFixture suite) : IClassFixture<SceneSuiteFixture>
 {
     [Theory]
-    [InlineData("far-rt0.2-s1", 25)]
-    [InlineData("far-rt0.4-s1", 20)]
-    [InlineData("far-rt0.6-s1", 12)]
-    [InlineData("delay120-s1", 15)]
-    [InlineData("delay240-s1", 12)]
-    [InlineData("drift50-s1", 15)]
-    [InlineData("drift100-s1", 15)]
-    [InlineData("clipping-s1", 10)]
-    [InlineData("noise-s1", 8)]
-    [InlineData("loudecho-s1", 15)]
-    [InlineData("doubletalk-s1", 15)]
-    [InlineData("pathchange-s1", 6)]
+    [InlineData("far-rt0.2-s1", 30)]
+    [InlineData("far-rt0.4-s1", 25)]
+    [InlineData("far-rt0.6-s1", 18)]
+    [InlineData("delay120-s1", 20)]
+    [InlineData("delay240-s1", 20)]
+    [InlineData("drift50-s1", 20)]
+    [InlineData("drift100-s1", 20)]
+    [InlineData("clipping-s1", 12)]
+    [InlineData("noise-s1", 15)]
+    [InlineData("loudecho-s1", 20)]
+    [InlineData("doubletalk-s1", 18)]
+    [InlineData("pathchange-s1", 15)]
     public void Erle_stays_above_a_conservative_floor(string scene, double floorDb)
     {
         double erle = suite.Managed[scene].ErleDb;
@@ -79,17 +79,19 @@ public sealed class SceneSuiteTests(SceneSuiteFixture suite) : IClassFixture<Sce
     public void Double_talk_does_not_make_the_filter_diverge()
     {
         SceneResult r = suite.Managed["doubletalk-s1"];
-        // Known shortfall (docs/performance.md): ERLE right after double talk drops by up to
-        // 12 dB against before; this guards against a collapse, not the 3 dB target.
-        Assert.True(r.ErleAfterDoubleTalkDb >= 12, $"before {r.ErleBeforeDoubleTalkDb:F1} dB, after {r.ErleAfterDoubleTalkDb:F1} dB");
+        // Known shortfall (docs/performance.md): right after double talk the ERLE can sit several
+        // dB under the figure before it (6 dB on this scene); this guards against divergence with
+        // margin for a noisy machine, not the 3 dB target.
+        Assert.True(r.ErleAfterDoubleTalkDb >= r.ErleBeforeDoubleTalkDb - 10, $"before {r.ErleBeforeDoubleTalkDb:F1} dB, after {r.ErleAfterDoubleTalkDb:F1} dB");
+        Assert.True(r.ErleAfterDoubleTalkDb >= 18, $"after double talk {r.ErleAfterDoubleTalkDb:F1} dB");
     }
 
     [Fact]
     public void Converges_from_cold_and_after_an_echo_path_change()
     {
-        Assert.True(suite.Managed["far-rt0.4-s1"].ConvergenceSeconds <= 2.0, $"cold start {suite.Managed["far-rt0.4-s1"].ConvergenceSeconds:F2} s");
+        Assert.True(suite.Managed["far-rt0.4-s1"].ConvergenceSeconds <= 1.5, $"cold start {suite.Managed["far-rt0.4-s1"].ConvergenceSeconds:F2} s");
         double re = suite.Managed["pathchange-s1"].ReconvergenceSeconds;
-        Assert.True(re <= 3.0, $"after the path change {re:F2} s");
+        Assert.True(re <= 2.0, $"after the path change {re:F2} s");
     }
 
     [Theory]
@@ -103,6 +105,7 @@ public sealed class SceneSuiteTests(SceneSuiteFixture suite) : IClassFixture<Sce
 
     [Theory]
     [InlineData("drift50-s1", 50)]
+    [InlineData("drift100-s1", 100)]
     public void Clock_drift_is_estimated(string scene, double ppm) =>
         Assert.InRange(suite.DriftPpm[scene], ppm - 30, ppm + 30);
 
