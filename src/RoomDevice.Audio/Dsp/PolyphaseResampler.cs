@@ -22,6 +22,8 @@ public sealed class PolyphaseResampler : IRateConverter
     private readonly float[] _taps;        // decimation: reversed prototype; interpolation: reversed branches, branch-major
     private readonly float[] _buffer;      // [history (_window - 1)][block]
     private readonly int _maxBlock;
+    private readonly int _delayHigh;       // filter delay in high-rate samples
+    private readonly int _phase;           // decimation: offset of the kept sample in each group
 
     /// <summary>
     /// Creates a converter from <paramref name="inputRate"/> to <paramref name="outputRate"/>, one of
@@ -60,12 +62,18 @@ public sealed class PolyphaseResampler : IRateConverter
         double lowNyquist = 0.5 / _factor;                           // cycles per high-rate sample
         double fPass = passbandFraction * lowNyquist, fStop = lowNyquist;
         double transition = 2 * Math.PI * (fStop - fPass);           // radians per sample
-        int length = (int)Math.Ceiling((stopbandDb - 7.95) / (2.285 * transition)) + 1;
-        length = (length + _factor - 1) / _factor * _factor;         // whole number of branches
+        int design = (int)Math.Ceiling((stopbandDb - 7.95) / (2.285 * transition)) + 1;
+        design |= 1;                                                  // odd: a whole-sample delay
+        int length = (design + _factor - 1) / _factor * _factor;      // whole number of branches (zero-padded)
         double beta = stopbandDb > 50 ? 0.1102 * (stopbandDb - 8.7) : (0.5842 * Math.Pow(stopbandDb - 21, 0.4)) + (0.07886 * (stopbandDb - 21));
         double cutoff = (fPass + fStop) / 2;
-        double[] h = DesignLowPass(length, cutoff, beta);
-        TapsLength = length;
+        double[] h = new double[length];
+        DesignLowPass(design, cutoff, beta).CopyTo(h, 0);
+        TapsLength = design;
+        _delayHigh = (design - 1) / 2;
+        // Decimation keeps the output whose window ends _phase samples into each group of M, so
+        // that the delay is a whole number of output samples too.
+        _phase = _delayHigh % _factor;
 
         if (_decimate)
         {
@@ -99,13 +107,13 @@ public sealed class PolyphaseResampler : IRateConverter
     /// <inheritdoc />
     public int OutputRate { get; }
 
-    /// <summary>Taps of the prototype low-pass filter (0 for a plain copy).</summary>
+    /// <summary>Taps of the prototype low-pass filter, an odd number (0 for a plain copy).</summary>
     public int TapsLength { get; }
 
-    /// <summary>Delay of the converter in output samples (linear phase: half the prototype length).</summary>
+    /// <summary>Delay of the converter in output samples: a whole number (linear phase, odd prototype).</summary>
     public double DelayOutputSamples => TapsLength == 0 ? 0
-        : _decimate ? (((TapsLength - 1) / 2.0) - (_factor - 1)) / _factor   // outputs sit on the newest sample of each group
-        : (TapsLength - 1) / 2.0;
+        : _decimate ? (_delayHigh - _phase) / (double)_factor
+        : _delayHigh;
 
     /// <inheritdoc />
     public int OutputLength(int inputSamples) => _decimate ? inputSamples / _factor : inputSamples * _factor;
@@ -138,8 +146,8 @@ public sealed class PolyphaseResampler : IRateConverter
         ReadOnlySpan<float> taps = _taps;
         if (_decimate)
         {
-            // Output n is aligned with input sample n*M + M - 1 (the newest of its group).
-            for (int n = 0, i = _factor - 1; n < outLen; n++, i += _factor)
+            // Output n is the window ending at input sample n*M + _phase.
+            for (int n = 0, i = _phase; n < outLen; n++, i += _factor)
             {
                 output[n] = TensorPrimitives.Dot(buf.Slice(i, _window), taps);
             }

@@ -89,4 +89,59 @@ public sealed class AlsaEngineTests : IDisposable
         }
         return (2 * Math.Sqrt((c * c) + (s * s)) / x.Length, 0);
     }
+
+    /// <summary>A voice front end that stalls once, as a descheduled media thread would.</summary>
+    private sealed class StallingProcessor(int stallAtFrame, TimeSpan stall) : ICaptureProcessor
+    {
+        private int _frames;
+
+        public int SampleRate => 16000;
+
+        public int FrameSize => 160;
+
+        public bool VoiceActive => false;
+
+        public void AnalyzeRender(ReadOnlySpan<float> render) { }
+
+        public void ProcessCapture(ReadOnlySpan<float> mic, Span<float> output)
+        {
+            if (++_frames == stallAtFrame)
+            {
+                Thread.Sleep(stall);
+            }
+            mic.CopyTo(output);
+        }
+
+        public void Dispose() { }
+    }
+
+    [Fact]
+    public void A_stalled_media_thread_overruns_capture_and_underruns_playback_then_recovers()
+    {
+        var settings = new AudioEngineSettings(48000, 16000, 4, 2, ChannelMap.Parse("0,1,2,3"), RingFrames: 8);
+        using var cap = new AlsaCaptureDevice(new AlsaPcmSettings { Name = "null", Channels = 4, PaceInRealTime = true });
+        using var play = new AlsaPlaybackDevice(new AlsaPcmSettings { Name = "null", Channels = 2, PaceInRealTime = true });
+        using var engine = new AudioEngine(settings, cap, play, new CallAudioBridge(16000), new StallingProcessor(20, TimeSpan.FromMilliseconds(400)));
+        engine.Start();
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        while ((engine.Pipeline.CaptureRing.Overruns == 0 || engine.Pipeline.Ticks < 80) && sw.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            Thread.Sleep(10);
+        }
+        long ticksAfterStall = engine.Pipeline.Ticks;
+        while (engine.Pipeline.Ticks < ticksAfterStall + 20 && sw.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            Thread.Sleep(10);
+        }
+        engine.Stop();
+        Assert.Null(engine.Fault);
+        // 400 ms of stall against an 80 ms ring: the capture thread drops what does not fit and
+        // the loudspeaker thread plays silence for what never came; both are counted.
+        Assert.InRange(engine.Pipeline.CaptureRing.Overruns, 10, 60);
+        Assert.True(engine.Pipeline.PlaybackRing.Underruns >= 10, $"{engine.Pipeline.PlaybackRing.Underruns} playback underruns");
+        Assert.True(engine.Pipeline.Ticks >= ticksAfterStall + 20, "the engine goes on after the stall");
+        var figures = new Dictionary<string, double>();
+        engine.Collect(figures);
+        Assert.Equal(engine.Pipeline.CaptureRing.Overruns, figures["overruns"]);
+    }
 }

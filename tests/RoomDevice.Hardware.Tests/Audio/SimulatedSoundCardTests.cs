@@ -163,4 +163,33 @@ public sealed class SimulatedSoundCardTests(RoomSpeech speech, ITestOutputHelper
         var wide = Assert.Throws<AudioDeviceException>(() => new SimulatedSoundCard(room, 4, 2, ChannelMap.Parse("0,1,2,3", 4), realTime: false));
         Assert.Contains("'simulated:mics' has 4 channel(s)", wide.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Card_and_pipeline_together_allocate_nothing_per_frame()
+    {
+        var map = ChannelMap.Parse("0,1,2,3", referenceChannel: 4);
+        var room = new RoomStateMachine();
+        var sim = new SimulatedRoom(RoomSettings(speech.Local48k) with { ClockDriftPpm = 80, SpeakerClipLevel = 0.6f });
+        using var card = new SimulatedSoundCard(sim, 5, 2, map, realTime: false);
+        var bridge = new CallAudioBridge(16000, 8);
+        using var pipeline = new MediaPipeline(new AudioEngineSettings(48000, 16000, 5, 2, map), bridge, null, room);
+        pipeline.AddRenderSource(new FarEndTalker(speech.FarEnd16k, 0.5f, room));
+        card.Capture.Start(pipeline.CaptureRing);
+        card.Playback.Start(pipeline.PlaybackRing);
+        var sink = new float[160];
+        for (int i = 0; i < 100; i++)
+        {
+            card.Tick();
+            pipeline.Step();
+            bridge.Uplink.TryRead(sink);
+        }
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+        {
+            card.Tick();
+            pipeline.Step();
+            bridge.Uplink.TryRead(sink);
+        }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
 }
