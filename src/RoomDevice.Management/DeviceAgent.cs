@@ -50,6 +50,7 @@ public sealed partial class DeviceAgent : IAsyncDisposable
     private long _handled;
     private long _refused;
     private volatile bool _stateDirty = true;
+    private volatile bool _ready;
     private string _claimCode;
     private RoomAssignment? _assignment;
     private DateTimeOffset _connectedSince;
@@ -97,6 +98,9 @@ public sealed partial class DeviceAgent : IAsyncDisposable
 
     /// <summary>True while connected to the broker.</summary>
     public bool IsConnected => _client?.IsConnected == true;
+
+    /// <summary>True once connected, subscribed and announced (status, birth) on the current connection.</summary>
+    public bool IsOnline => _ready && IsConnected;
 
     /// <summary>Session number of the current (or last) connection.</summary>
     public long Session => Interlocked.Read(ref _session);
@@ -228,6 +232,7 @@ public sealed partial class DeviceAgent : IAsyncDisposable
             {
                 LogConnectFailed(_log, _options.Host!, _options.Port, ex.GetType().Name, ex.Message);
             }
+            _ready = false;
             _client = null;
             if (ct.IsCancellationRequested)
             {
@@ -342,6 +347,7 @@ public sealed partial class DeviceAgent : IAsyncDisposable
         _forceHealth = true;
         _wake.Release();
         _flush.Release();
+        _ready = true;
     }
 
     private async Task GoOfflineAsync(IMqttClient client, long session)

@@ -69,8 +69,7 @@ public sealed class ConnectionTests
         await using Mosquitto broker = await Mosquitto.StartAsync();
         await using var proxy = new TcpProxy(broker.Port);
         await using TestDevice device = new TestDevice(proxy.Port).Start();
-        await device.WaitConnectedAsync();
-        await Task.Delay(300); // subscriptions in place
+        await device.WaitConnectedAsync(); // subscribed
         proxy.Refuse = true;
         proxy.DropAll();
         await using Observer o = await Observer.ConnectAsync(broker.Port, Topics.Status(device.Id));
@@ -153,7 +152,6 @@ public sealed class ConnectionTests
         await using var proxy = new TcpProxy(broker.Port);
         await using TestDevice device = new TestDevice(proxy.Port).Start();
         await device.WaitConnectedAsync();
-        await Task.Delay(300);
         proxy.Refuse = true;
         proxy.DropAll();
         await using Observer o = await Observer.ConnectAsync(broker.Port, Topics.Status(device.Id));

@@ -126,6 +126,8 @@ internal sealed partial class MqttDeviceService(
         DeviceAgent agent = new(options, services.GetRequiredService<DeviceIdentity>(), settings.StateDirectory, agentServices,
             services.GetService<TimeProvider>() ?? TimeProvider.System, log);
         _agent = agent;
+        RoomStateMachine room = agentServices.Room;
+        agent.ConfigApplied += (_, version) => TakeIntoUse(version, room, agentServices.Restarter);
         try
         {
             await agent.RunAsync(stoppingToken).ConfigureAwait(false);
@@ -135,6 +137,33 @@ internal sealed partial class MqttDeviceService(
             await agent.DisposeAsync().ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// The configuration is layered once at start, so a newly applied desired config takes effect by
+    /// restarting (systemd starts the device again) as soon as the room is idle: never in a call.
+    /// In --simulate nothing restarts the process, so it only says so.
+    /// </summary>
+    private void TakeIntoUse(long version, RoomStateMachine room, IDeviceRestarter? restarter)
+    {
+        if (settings.Simulate || restarter is null)
+        {
+            LogRestartToUse(log, version);
+            return;
+        }
+        void RestartWhenIdle(object? sender, RoomStateChangedEventArgs? e)
+        {
+            if (room.State.Phase == CallPhase.Idle)
+            {
+                room.Changed -= RestartWhenIdle;
+                restarter.Restart($"desired config version {version} applied");
+            }
+        }
+        room.Changed += RestartWhenIdle;
+        RestartWhenIdle(null, null);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Desired config version {Version} written to applied-config.json; restart the simulation to use it")]
+    private static partial void LogRestartToUse(ILogger log, long version);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet management is off: Mqtt:Host is not set (in --simulate an embedded broker is used instead)")]
     private static partial void LogOff(ILogger log);

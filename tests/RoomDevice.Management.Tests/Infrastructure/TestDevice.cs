@@ -151,7 +151,7 @@ public sealed class TestDevice : IAsyncDisposable
     public async Task WaitConnectedAsync(TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
-        while (!Agent.IsConnected)
+        while (!Agent.IsOnline)
         {
             if (DateTime.UtcNow > deadline)
             {
