@@ -222,3 +222,62 @@ public class G711Benchmarks
     [Benchmark(Description = "G711Decoder.Decode")]
     public int Decode() => decoder.Decode(packet, pcm);
 }
+
+/// <summary>
+/// The wrapper's fixed cost per call, made visible by a native call that does almost nothing:
+/// concealment deep into a long gap, where libopus only writes silence. The difference between
+/// the two is what the wrapper adds to every encode and decode.
+/// </summary>
+[Config(typeof(CodecBenchmarkConfig))]
+public unsafe class OpusCallOverheadBenchmarks
+{
+    private OpusVoiceDecoder wrapper = null!;
+    private OpusVoiceDecoder reference = null!;
+    private IntPtr referencePointer;
+    private readonly float[] pcm = new float[320];
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        wrapper = new OpusVoiceDecoder(16000);
+        reference = new OpusVoiceDecoder(16000);
+        referencePointer = reference.DangerousNativePointer;
+        for (int i = 0; i < 20; i++)
+        {
+            wrapper.Conceal(pcm);
+            reference.Conceal(pcm);
+        }
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        wrapper.Dispose();
+        reference.Dispose();
+    }
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = CodecBenchmarkMaterial.Frames, Description = "native opus_decode_float(NULL), long gap")]
+    public int NativeConceal()
+    {
+        int samples = 0;
+        fixed (float* o = pcm)
+        {
+            for (int i = 0; i < CodecBenchmarkMaterial.Frames; i++)
+            {
+                samples += OpusNative.opus_decode_float_raw(referencePointer, null, 0, o, pcm.Length, 0);
+            }
+        }
+        return samples;
+    }
+
+    [Benchmark(OperationsPerInvoke = CodecBenchmarkMaterial.Frames, Description = "OpusVoiceDecoder.Conceal, long gap")]
+    public int WrapperConceal()
+    {
+        int samples = 0;
+        for (int i = 0; i < CodecBenchmarkMaterial.Frames; i++)
+        {
+            samples += wrapper.Conceal(pcm);
+        }
+        return samples;
+    }
+}
