@@ -37,6 +37,16 @@ public sealed class EmbeddedBroker : IAsyncDisposable
             .WithMaxPendingMessagesPerClient(10000)
             .Build();
         MqttServer server = factory.CreateMqttServer(options);
+        server.ValidatingConnectionAsync += e =>
+        {
+            // MQTT 5 lets a client leave its id empty (mosquitto_sub does): assign one, as mosquitto does
+            if (string.IsNullOrEmpty(e.ClientId))
+            {
+                e.AssignedClientIdentifier = "auto-" + Guid.NewGuid().ToString("N")[..12];
+                e.ReasonCode = MQTTnet.Protocol.MqttConnectReasonCode.Success;
+            }
+            return Task.CompletedTask;
+        };
         await server.StartAsync().ConfigureAwait(false);
         return new EmbeddedBroker(server, port);
     }
