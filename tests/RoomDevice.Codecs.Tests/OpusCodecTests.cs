@@ -76,6 +76,8 @@ public sealed class OpusCodecTests(SpeechFixture speech, ITestOutputHelper outpu
         }
         Log($"meeting: {hybrid} hybrid, {celt} CELT, lookahead {encoder.LookaheadSamples}");
         Assert.Equal(packets.Count, hybrid + celt);
+        Assert.Equal((hybrid, celt, 0L), (encoder.HybridPackets, encoder.CeltPackets, encoder.SilkPackets));
+        Assert.Equal(packets.Sum(p => (long)p.Length), encoder.BytesEncoded);
     }
 
     [Theory]
@@ -174,6 +176,8 @@ public sealed class OpusCodecTests(SpeechFixture speech, ITestOutputHelper outpu
         using var encoder = new OpusVoiceEncoder(settings);
         List<byte[]> packets = CodecRun.Encode(encoder, speech.Speech16k);
         int withFec = packets.Count(p => OpusPacket.HasFec(p));
+        Assert.Equal(withFec, encoder.PacketsWithFec);
+        Assert.Equal(packets.Count(p => p.Length > 2), encoder.SilkPackets);
         int checkedFrames = 0, agree = 0;
         var fromFec = new float[320];
         var concealed = new float[320];

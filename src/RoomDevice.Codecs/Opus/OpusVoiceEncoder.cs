@@ -86,6 +86,21 @@ public sealed unsafe class OpusVoiceEncoder : IVoiceEncoder
     /// <summary>Frames encoded so far.</summary>
     public long FramesEncoded { get; private set; }
 
+    /// <summary>Bytes of all packets so far.</summary>
+    public long BytesEncoded { get; private set; }
+
+    /// <summary>Packets sent in SILK-only mode.</summary>
+    public long SilkPackets { get; private set; }
+
+    /// <summary>Packets sent in hybrid mode.</summary>
+    public long HybridPackets { get; private set; }
+
+    /// <summary>Packets sent in CELT-only mode.</summary>
+    public long CeltPackets { get; private set; }
+
+    /// <summary>Packets that carry FEC data for the frame before them.</summary>
+    public long PacketsWithFec { get; private set; }
+
     /// <inheritdoc />
     public int Encode(ReadOnlySpan<float> pcm, Span<byte> packet)
     {
@@ -110,6 +125,22 @@ public sealed unsafe class OpusVoiceEncoder : IVoiceEncoder
             throw new InvalidOperationException(Text($"opus_encode_float failed: {OpusNative.ErrorText(written)} (packet buffer {packet.Length} bytes)"));
         }
         FramesEncoded++;
+        BytesEncoded += written;
+        if (written > 2)
+        {
+            // 1–2 byte packets are DTX or empty frames; the TOC still names a mode, but nothing is coded.
+            ReadOnlySpan<byte> sent = packet[..written];
+            switch (OpusPacket.Mode(sent[0]))
+            {
+                case OpusMode.Silk: SilkPackets++; break;
+                case OpusMode.Hybrid: HybridPackets++; break;
+                default: CeltPackets++; break;
+            }
+            if (OpusPacket.HasFec(sent))
+            {
+                PacketsWithFec++;
+            }
+        }
         return written;
     }
 
