@@ -28,6 +28,8 @@ public sealed class LedService : IIdentifyIndicator, IDisposable
     private long _frames;
     private long _lastFrameTimestamp;
     private bool _disposed;
+    private long _failed;
+    private string? _lastError;
 
     /// <summary>Creates the service; call <see cref="Start"/> to begin animating.</summary>
     public LedService(ILedStrip strip, RoomStateMachine room, TimeProvider time, LedOptions options)
@@ -67,12 +69,31 @@ public sealed class LedService : IIdentifyIndicator, IDisposable
     /// <summary>When the animation loop last drew a frame (for the watchdog: a stuck loop stops feeding it).</summary>
     public TimeSpan SinceLastFrame => _time.GetElapsedTime(Interlocked.Read(ref _lastFrameTimestamp));
 
+    /// <summary>True while the animation loop runs.</summary>
+    public bool IsRunning
+    {
+        get { lock (_gate) { return _timer is not null; } }
+    }
+
+    /// <summary>Frames the strip refused (e.g. an SPI write error) since start.</summary>
+    public long FailedFrames => Interlocked.Read(ref _failed);
+
+    /// <summary>The last error of the strip, or null.</summary>
+    public string? LastError
+    {
+        get { lock (_gate) { return _lastError; } }
+    }
+
     /// <summary>Starts the animation loop.</summary>
     public void Start()
     {
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_timer is null)
+            {
+                Interlocked.Exchange(ref _lastFrameTimestamp, _time.GetTimestamp());
+            }
             _timer ??= _time.CreateTimer(_ => TickIfRunning(), null, TimeSpan.Zero, _framePeriod);
         }
     }
@@ -113,8 +134,26 @@ public sealed class LedService : IIdentifyIndicator, IDisposable
     /// <summary>Draws and sends one frame for the current instant.</summary>
     public void Tick() => Render(requireRunning: false);
 
-    /// <summary>Draws now when the loop runs, so a change shows without waiting for the next tick.</summary>
-    private void TickIfRunning() => Render(requireRunning: true);
+    /// <summary>
+    /// Draws now when the loop runs, so a change shows without waiting for the next tick. A strip
+    /// error is counted, not thrown: this runs on timer and button threads. A loop that keeps
+    /// failing stops drawing frames, which the service watchdog notices.
+    /// </summary>
+    private void TickIfRunning()
+    {
+        try
+        {
+            Render(requireRunning: true);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or UnauthorizedAccessException)
+        {
+            Interlocked.Increment(ref _failed);
+            lock (_gate)
+            {
+                _lastError = ex.Message;
+            }
+        }
+    }
 
     private void Render(bool requireRunning)
     {

@@ -11,6 +11,7 @@ using RoomDevice.Hardware.Simulation.Gpio;
 using RoomDevice.Hardware.Simulation.Spi;
 using RoomDevice.Host.Composition;
 using RoomDevice.Host.Simulation;
+using RoomDevice.Host.Systemd;
 
 namespace RoomDevice.Host.Hardware;
 
@@ -51,6 +52,7 @@ internal sealed class HardwareModule : IHostModule
         services.AddSingleton(sp => new LedService(sp.GetRequiredService<ILedStrip>(), sp.GetRequiredService<RoomStateMachine>(),
             sp.GetRequiredService<TimeProvider>(), leds));
         services.AddSingleton<IIdentifyIndicator>(sp => sp.GetRequiredService<LedService>());
+        services.AddSingleton<ILivenessCheck, LedLoopLiveness>();
         services.AddSingleton<DeviceHardwareService>();
         services.AddHostedService(sp => sp.GetRequiredService<DeviceHardwareService>());
         services.AddSingleton<IPeripheralProbe>(sp => new GpioProbe(context.Simulate, context.Options<ButtonOptions>(), leds, sp));
@@ -132,6 +134,26 @@ internal sealed class DeviceHardwareService(
     {
         _panel?.Dispose();
         _power?.Dispose();
+    }
+}
+
+/// <summary>The LED animation loop is alive when it drew a frame within ten frame periods (at least 2 s).</summary>
+internal sealed class LedLoopLiveness(LedService leds) : ILivenessCheck
+{
+    public string Name => "led-loop";
+
+    public bool IsAlive(out string? reason) => Evaluate(leds.IsRunning, leds.SinceLastFrame, leds.FramePeriod, leds.LastError, out reason);
+
+    internal static bool Evaluate(bool running, TimeSpan sinceLastFrame, TimeSpan framePeriod, string? lastError, out string? reason)
+    {
+        TimeSpan limit = framePeriod * 10 > TimeSpan.FromSeconds(2) ? framePeriod * 10 : TimeSpan.FromSeconds(2);
+        if (!running || sinceLastFrame <= limit)
+        {
+            reason = null;
+            return true;
+        }
+        reason = $"no LED frame for {sinceLastFrame.TotalSeconds:0.0} s" + (lastError is null ? "" : $" (last error: {lastError})");
+        return false;
     }
 }
 

@@ -52,6 +52,16 @@ internal sealed class ServiceNotifier : IDisposable
     public void Dispose() => _socket?.Dispose();
 }
 
+/// <summary>Something whose silence means the process is stuck (an animation loop, a media thread).</summary>
+internal interface ILivenessCheck
+{
+    /// <summary>Short name for the status line.</summary>
+    string Name { get; }
+
+    /// <summary>False, with a reason, when it has stopped making progress.</summary>
+    bool IsAlive(out string? reason);
+}
+
 /// <summary>
 /// Tells the service manager when the device is ready and stopping, and feeds the systemd watchdog
 /// (WATCHDOG_USEC) at half its period for as long as the process can run timers.
@@ -59,10 +69,51 @@ internal sealed class ServiceNotifier : IDisposable
 internal sealed class ServiceManagerIntegration(
     IHostApplicationLifetime lifetime,
     TimeProvider time,
+    IEnumerable<ILivenessCheck> checks,
     ILogger<ServiceManagerIntegration> log) : IHostedService, IDisposable
 {
     private readonly ServiceNotifier _notifier = new(Environment.GetEnvironmentVariable("NOTIFY_SOCKET"));
+    private readonly ILivenessCheck[] _checks = [.. checks];
     private ITimer? _watchdog;
+    private string? _stalled;
+
+    /// <summary>
+    /// Feeds the watchdog when every liveness check passes; otherwise tells the service manager why
+    /// not, so a stuck loop gets the process restarted. Returns whether it fed.
+    /// </summary>
+    internal static bool Feed(ServiceNotifier notifier, IReadOnlyList<ILivenessCheck> checks, out string? stalled)
+    {
+        ArgumentNullException.ThrowIfNull(notifier);
+        ArgumentNullException.ThrowIfNull(checks);
+        foreach (ILivenessCheck c in checks)
+        {
+            if (!c.IsAlive(out string? reason))
+            {
+                stalled = $"{c.Name}: {reason}";
+                notifier.Notify("STATUS=stalled: " + stalled);
+                return false;
+            }
+        }
+        stalled = null;
+        return notifier.Notify("WATCHDOG=1");
+    }
+
+    private void OnWatchdogTick()
+    {
+        Feed(_notifier, _checks, out string? stalled);
+        if (stalled != _stalled)
+        {
+            if (stalled is null)
+            {
+                log.LogInformation("Service watchdog fed again");
+            }
+            else
+            {
+                log.LogError("Not feeding the service watchdog: {Stalled}", stalled);
+            }
+            _stalled = stalled;
+        }
+    }
 
     /// <summary>The watchdog period systemd asks for, or null when none (or meant for another process).</summary>
     internal static TimeSpan? WatchdogPeriod(string? usec, string? pid)
@@ -91,7 +142,7 @@ internal sealed class ServiceManagerIntegration(
         TimeSpan? period = WatchdogPeriod(Environment.GetEnvironmentVariable("WATCHDOG_USEC"), Environment.GetEnvironmentVariable("WATCHDOG_PID"));
         if (period is { } p)
         {
-            _watchdog = time.CreateTimer(_ => _notifier.Notify("WATCHDOG=1"), null, TimeSpan.Zero, p / 2);
+            _watchdog = time.CreateTimer(_ => OnWatchdogTick(), null, TimeSpan.Zero, p / 2);
             log.LogInformation("Feeding the service watchdog every {Period}", p / 2);
         }
         return Task.CompletedTask;

@@ -253,3 +253,43 @@ public class LedServiceTests
         Assert.Empty(ok.Issues);
     }
 }
+
+public class LedServiceFailureTests
+{
+    private sealed class BrokenStrip : ILedStrip
+    {
+        public int Count => 12;
+        public int Attempts { get; private set; }
+
+        public void Show(ReadOnlySpan<Rgb> frame)
+        {
+            Attempts++;
+            throw new IOException("SPI write failed: Remote I/O error");
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+
+    [Fact]
+    public void A_failing_strip_is_counted_not_thrown_and_the_frames_stop()
+    {
+        var time = new FakeTimeProvider();
+        var strip = new BrokenStrip();
+        var room = new RoomStateMachine();
+        using var leds = new LedService(strip, room, time, new LedOptions());
+        leds.Start();
+        for (int i = 0; i < 50; i++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(40));
+        }
+        room.Handle(new MuteToggled()); // the change path must not throw either
+        Assert.True(leds.IsRunning);
+        Assert.InRange(leds.FailedFrames, 50, 52);
+        Assert.Equal(strip.Attempts, leds.FailedFrames);
+        Assert.Equal(0, leds.FramesShown);
+        Assert.Equal("SPI write failed: Remote I/O error", leds.LastError);
+        Assert.Equal(TimeSpan.FromSeconds(2), leds.SinceLastFrame);
+    }
+}

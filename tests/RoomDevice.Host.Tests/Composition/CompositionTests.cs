@@ -119,3 +119,59 @@ public class CompositionTests
         }
     }
 }
+
+public class WatchdogTests
+{
+    private sealed class Check(string name, bool alive) : ILivenessCheck
+    {
+        public string Name => name;
+
+        public bool IsAlive(out string? reason)
+        {
+            reason = alive ? null : "stuck";
+            return alive;
+        }
+    }
+
+    [Theory]
+    [InlineData(false, 60.0, null, true)]
+    [InlineData(true, 0.04, null, true)]
+    [InlineData(true, 2.0, null, true)]
+    [InlineData(true, 2.1, null, false)]
+    [InlineData(true, 30.0, "SPI write failed", false)]
+    public void The_led_loop_is_alive_while_it_draws(bool running, double sinceSeconds, string? error, bool alive)
+    {
+        bool ok = RoomDevice.Host.Hardware.LedLoopLiveness.Evaluate(running, TimeSpan.FromSeconds(sinceSeconds), TimeSpan.FromMilliseconds(40), error, out string? reason);
+        Assert.Equal(alive, ok);
+        if (!alive)
+        {
+            Assert.Contains("no LED frame for", reason, StringComparison.Ordinal);
+            if (error is not null)
+            {
+                Assert.Contains(error, reason, StringComparison.Ordinal);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task The_watchdog_is_fed_only_while_every_check_is_alive()
+    {
+        using var t = new TempFolder();
+        string path = Path.Combine(t.Path, "n");
+        using var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Unspecified);
+        listener.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+        using var notifier = new ServiceNotifier(path);
+        var buf = new byte[512];
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+
+        Assert.True(ServiceManagerIntegration.Feed(notifier, [new Check("a", true), new Check("b", true)], out string? none));
+        Assert.Null(none);
+        int n = await listener.ReceiveAsync(buf, System.Net.Sockets.SocketFlags.None, cts.Token);
+        Assert.Equal("WATCHDOG=1", System.Text.Encoding.UTF8.GetString(buf, 0, n));
+
+        Assert.False(ServiceManagerIntegration.Feed(notifier, [new Check("a", true), new Check("led-loop", false)], out string? stalled));
+        Assert.Equal("led-loop: stuck", stalled);
+        n = await listener.ReceiveAsync(buf, System.Net.Sockets.SocketFlags.None, cts.Token);
+        Assert.Equal("STATUS=stalled: led-loop: stuck", System.Text.Encoding.UTF8.GetString(buf, 0, n));
+    }
+}
