@@ -278,7 +278,7 @@ public sealed partial class DeviceAgent : IAsyncDisposable
                 return;
             }
             using var pingTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            pingTimeout.CancelAfter(TimeSpan.FromSeconds(Math.Clamp(_options.KeepAliveSeconds / 2, 2, 10)));
+            pingTimeout.CancelAfter(TimeSpan.FromSeconds(Math.Clamp(_options.KeepAliveSeconds / 2, 5, 30)));
             bool ok = await client.TryPingAsync(pingTimeout.Token).ConfigureAwait(false);
             misses = ok ? 0 : misses + 1;
             if (misses >= _options.WatchdogMisses)

@@ -90,7 +90,10 @@ public sealed class ProcessKillTests : IDisposable
                     await Task.Delay(rng.Next(0, 5));
                 }
             });
-            await Task.Delay(rng.Next(200, 1500));
+            // let at least one write of this round happen, then cut the power somewhere in the flood
+            long before = version;
+            await o.WaitForAsync(Topics.ConfigReported(id), j => (long?)j["appliedVersion"] > before, TimeSpan.FromSeconds(60));
+            await Task.Delay(rng.Next(0, 1000));
             await Kill(p);
             await flood.CancelAsync();
             await writer;
