@@ -321,4 +321,34 @@ public sealed class MediaPipelineTests
         var pr = Assert.Throws<ArgumentException>(() => new MediaPipeline(Settings(), new CallAudioBridge(16000), new RecordingProcessor(48000)));
         Assert.Contains("capture processor runs at 48000 Hz", pr.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(16000, 16000)]
+    [InlineData(48000, 48000)]
+    public void Equal_device_and_processing_rates_pass_frames_straight_through(int deviceRate, int processingRate)
+    {
+        var bridge = new CallAudioBridge(processingRate, 64);
+        using var p = new MediaPipeline(new AudioEngineSettings(deviceRate, processingRate, 2, 1, ChannelMap.Parse("1")), bridge);
+        p.SetVolume(100);
+        int n = deviceRate / 100;
+        var capture = new float[n * 2];
+        var far = new float[n];
+        for (int i = 0; i < n; i++)
+        {
+            capture[(2 * i) + 1] = i / (float)n;
+            far[i] = -i / (float)n;
+        }
+        p.CaptureRing.TryWrite(capture);
+        bridge.Downlink.TryWrite(far);
+        p.Step();
+        var up = new float[n];
+        var speaker = new float[n];
+        Assert.True(bridge.Uplink.TryRead(up));
+        Assert.True(p.PlaybackRing.TryRead(speaker));
+        for (int i = 0; i < n; i++)
+        {
+            Assert.Equal(capture[(2 * i) + 1], up[i]);
+            Assert.Equal(far[i], speaker[i]);
+        }
+    }
 }
