@@ -16,7 +16,8 @@ internal sealed record CodecRunRequest(
     int? Bitrate,
     double LossPercent,
     bool Fec,
-    int Seed);
+    int Seed,
+    bool Dtx = false);
 
 /// <summary>Counts and averages per Opus mode.</summary>
 internal sealed record ModeFigures(OpusMode Mode, int Packets, double AverageBytes);
@@ -63,6 +64,7 @@ internal static class CodecFileRun
         {
             Bitrate = request.Bitrate ?? settings.Bitrate,
             InbandFec = request.Fec,
+            Dtx = request.Dtx,
             ExpectedLossPercent = (int)Math.Ceiling(request.LossPercent),
         };
     }
@@ -112,7 +114,7 @@ internal static class CodecFileRun
         }
         float[] input = ReadMono(request.InputPath, settings.SampleRate, out WavFile original);
         log.WriteLine(Text($"input    {request.InputPath}: {original.SampleRate} Hz, {original.Channels} ch, {original.Duration.TotalSeconds:F2} s -> mono {settings.SampleRate} Hz"));
-        log.WriteLine(Text($"codec    opus {settings.Profile.ToString().ToLowerInvariant()}, {settings.Bitrate} bit/s, {settings.FrameMs} ms frames, FEC {(settings.InbandFec ? "on" : "off")}, loss {request.LossPercent} % (seed {request.Seed})"));
+        log.WriteLine(Text($"codec    opus {settings.Profile.ToString().ToLowerInvariant()}, {settings.Bitrate} bit/s, {settings.FrameMs} ms frames, FEC {(settings.InbandFec ? "on" : "off")}, DTX {(settings.Dtx ? "on" : "off")}, loss {request.LossPercent} % (seed {request.Seed})"));
 
         using var encoder = new OpusVoiceEncoder(settings);
         using var decoder = new OpusVoiceDecoder(settings.SampleRate);
@@ -169,7 +171,7 @@ internal static class CodecFileRun
         var modes = new List<ModeFigures>();
         foreach (OpusMode mode in new[] { OpusMode.Silk, OpusMode.Hybrid, OpusMode.Celt })
         {
-            var ofMode = packets.Where(p => OpusPacket.Mode(p[0]) == mode).ToList();
+            var ofMode = packets.Where(p => p.Length > 2 && OpusPacket.Mode(p[0]) == mode).ToList();
             modes.Add(new ModeFigures(mode, ofMode.Count, ofMode.Count == 0 ? 0 : ofMode.Average(p => p.Length)));
         }
         log.WriteLine("mode     packets  avg bytes");
@@ -178,7 +180,12 @@ internal static class CodecFileRun
             string name = m.Mode switch { OpusMode.Silk => "SILK", OpusMode.Hybrid => "hybrid", _ => "CELT" };
             log.WriteLine(Text($"{name,-8} {m.Packets,7}  {(m.Packets == 0 ? "-" : m.AverageBytes.ToString("F1", CultureInfo.InvariantCulture)),9}"));
         }
-        var bands = packets.GroupBy(p => OpusPacket.Bandwidth(p[0])).OrderBy(g => g.Key)
+        int silent = packets.Count(p => p.Length <= 2);
+        if (silent > 0)
+        {
+            log.WriteLine(Text($"DTX      {silent} packets of at most 2 bytes (silence, nothing coded)"));
+        }
+        var bands = packets.Where(p => p.Length > 2).GroupBy(p => OpusPacket.Bandwidth(p[0])).OrderBy(g => g.Key)
             .Select(g => Text($"{BandName(g.Key)} {g.Count()}"));
         log.WriteLine($"band     {string.Join(", ", bands)}");
         log.WriteLine(Text($"FEC      {packets.Count(p => OpusPacket.HasFec(p))} of {frames} packets carry FEC data for the frame before"));

@@ -15,10 +15,11 @@ internal sealed class CodecVerbs : ICliVerbs
         var loss = new Option<double>("--loss") { Description = "percent of packets to drop at random, 0..100", DefaultValueFactory = _ => 0 };
         var fec = new Option<string>("--fec") { Description = "on or off: recover a lost packet from the FEC data of the next one", DefaultValueFactory = _ => "on" };
         var seed = new Option<int>("--seed") { Description = "seed of the random packet loss", DefaultValueFactory = _ => 1 };
+        var dtx = new Option<string>("--dtx") { Description = "on or off: discontinuous transmission (near-empty packets in silence)", DefaultValueFactory = _ => "off" };
 
         var codec = new Command("codec", "Encode and decode a WAV file through Opus with simulated packet loss; print per-mode packet figures and the SNR")
         {
-            input, output, profile, bitrate, loss, fec, seed,
+            input, output, profile, bitrate, loss, fec, seed, dtx,
         };
         codec.SetAction(parse =>
         {
@@ -31,6 +32,13 @@ internal sealed class CodecVerbs : ICliVerbs
                 stderr.WriteLine($"error: --fec '{fecText}' is not valid; accepted: on, off");
                 return 2;
             }
+            string dtxText = parse.GetValue(dtx) ?? "off";
+            bool? dtxOn = dtxText.ToUpperInvariant() switch { "ON" => true, "OFF" => false, _ => null };
+            if (dtxOn is null)
+            {
+                stderr.WriteLine($"error: --dtx '{dtxText}' is not valid; accepted: on, off");
+                return 2;
+            }
             var request = new CodecRunRequest(
                 parse.GetRequiredValue(input),
                 parse.GetRequiredValue(output),
@@ -38,7 +46,8 @@ internal sealed class CodecVerbs : ICliVerbs
                 parse.GetValue(bitrate),
                 parse.GetValue(loss),
                 fecOn.Value,
-                parse.GetValue(seed));
+                parse.GetValue(seed),
+                dtxOn.Value);
             try
             {
                 CodecFileRun.Run(request, stdout);

@@ -119,6 +119,24 @@ public sealed class AudioCodecVerbTests(CodecVerbFiles files) : IClassFixture<Co
     }
 
     [Fact]
+    public void Dtx_sends_near_empty_packets_in_the_silence_around_speech()
+    {
+        string input = files.NewPath("pauses.wav");
+        float[] speech = WavFile.Read(files.Speech48k).Samples;
+        // two seconds of silence, the speech, two seconds of silence
+        var padded = new float[speech.Length + (4 * 48000)];
+        speech.CopyTo(padded, 2 * 48000);
+        new WavFile(48000, 1, padded).Write(input);
+        var (exit, stdout, stderr) = Invoke("audio", "codec", "--in", input, "--out", files.NewPath("dtx.wav"), "--dtx", "on");
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("DTX on", stdout, StringComparison.Ordinal);
+        int silent = int.Parse(Regex.Match(stdout, @"^DTX\s+(\d+) packets", RegexOptions.Multiline).Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.True(silent > 100, stdout);
+        Assert.Equal(0, Count(stdout, "hybrid") + Count(stdout, "CELT"));
+        Assert.True(Snr(stdout) > 2, stdout);
+    }
+
+    [Fact]
     public void The_same_seed_drops_the_same_packets()
     {
         var a = CodecFileRun.Run(new CodecRunRequest(files.Speech48k, files.NewPath("a.wav"), "voice", 24000, 15, true, 5), TextWriter.Null);
@@ -135,6 +153,7 @@ public sealed class AudioCodecVerbTests(CodecVerbFiles files) : IClassFixture<Co
     [InlineData("--loss", "101", "--loss 101 is out of range; accepted: 0..100")]
     [InlineData("--loss", "-1", "--loss -1 is out of range; accepted: 0..100")]
     [InlineData("--fec", "maybe", "--fec 'maybe' is not valid; accepted: on, off")]
+    [InlineData("--dtx", "yes", "--dtx 'yes' is not valid; accepted: on, off")]
     public void Bad_arguments_are_named_with_what_is_accepted_and_write_nothing(string option, string value, string message)
     {
         string output = files.NewPath("bad.wav");
