@@ -77,6 +77,13 @@ public sealed class SecurityTests
             CommandReply r = await fleet.SendCommandAsync("rd-tls-good", "mute", null, Wait);
             Assert.Equal("succeeded", r.Status);
 
+            // roomctl with the operator certificate
+            var (code, table) = await RoomCtlTests.Run("devices", "--port", broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--ca", tls.CaFile!, "--cert", tls.CertFile!, "--key", tls.KeyFile!);
+            Assert.True(code == 0, table);
+            Assert.Contains("rd-tls-good", table, StringComparison.Ordinal);
+            Assert.DoesNotContain("rd-tls-bad", table, StringComparison.Ordinal);
+
             await Task.Delay(3000); // several reconnect attempts of the refused devices
             Assert.False(bad.Agent.IsConnected);
             Assert.False(none.Agent.IsConnected);
