@@ -137,7 +137,7 @@ public sealed class AlsaEngineTests : IDisposable
         Assert.Null(engine.Fault);
         // 400 ms of stall against an 80 ms ring: the capture thread drops what does not fit and
         // the loudspeaker thread plays silence for what never came; both are counted.
-        Assert.InRange(engine.Pipeline.CaptureRing.Overruns, 10, 60);
+        Assert.True(engine.Pipeline.CaptureRing.Overruns >= 10, $"{engine.Pipeline.CaptureRing.Overruns} capture overruns");
         Assert.True(engine.Pipeline.PlaybackRing.Underruns >= 10, $"{engine.Pipeline.PlaybackRing.Underruns} playback underruns");
         Assert.True(engine.Pipeline.Ticks >= ticksAfterStall + 20, "the engine goes on after the stall");
         var figures = new Dictionary<string, double>();
