@@ -49,6 +49,12 @@ public sealed class ButtonGestureDetector : IDisposable
     /// <summary>Raised for each gesture, outside the detector's lock, on a timer or GPIO thread.</summary>
     public event Action<ButtonGesture>? Gesture;
 
+    /// <summary>
+    /// Raised as soon as a press has settled, before it is known which gesture it becomes, so the
+    /// device can acknowledge the touch at once (a single press may wait for the double-press gap).
+    /// </summary>
+    public event Action? Down;
+
     /// <summary>True while the (debounced) button is held.</summary>
     public bool IsPressed
     {
@@ -59,12 +65,13 @@ public sealed class ButtonGestureDetector : IDisposable
     public void OnContact(bool pressed)
     {
         ButtonGesture? fire = null;
+        bool down = false;
         lock (_gate)
         {
             _raw = pressed;
             if (_timings.Debounce <= TimeSpan.Zero)
             {
-                fire = Commit();
+                fire = Commit(out down);
             }
             else
             {
@@ -72,21 +79,31 @@ public sealed class ButtonGestureDetector : IDisposable
                 _debounceTimer.Change(_timings.Debounce, Timeout.InfiniteTimeSpan);
             }
         }
+        if (down)
+        {
+            Down?.Invoke();
+        }
         Raise(fire);
     }
 
     private void OnDebounced()
     {
         ButtonGesture? fire;
+        bool down;
         lock (_gate)
         {
-            fire = Commit();
+            fire = Commit(out down);
+        }
+        if (down)
+        {
+            Down?.Invoke();
         }
         Raise(fire);
     }
 
-    private ButtonGesture? Commit()
+    private ButtonGesture? Commit(out bool down)
     {
+        down = false;
         if (_raw == _stable)
         {
             return null;
@@ -94,6 +111,7 @@ public sealed class ButtonGestureDetector : IDisposable
         _stable = _raw;
         if (_stable)
         {
+            down = true;
             _longFired = false;
             _longTimer.Change(_timings.LongPress, Timeout.InfiniteTimeSpan);
             if (_awaitingSecond)

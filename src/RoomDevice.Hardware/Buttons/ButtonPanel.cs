@@ -37,6 +37,7 @@ public sealed class ButtonPanel : IDisposable
                 ButtonBinding binding = b;
                 string buttonName = name;
                 detector.Gesture += g => OnGesture(buttonName, binding, g);
+                detector.Down += () => Touched?.Invoke(buttonName);
                 _buttons.Add((name, new GpioButton(gpio, b.Pin, options.ActiveLow, options.InternalPull, detector)));
             }
         }
@@ -46,6 +47,9 @@ public sealed class ButtonPanel : IDisposable
             throw;
         }
     }
+
+    /// <summary>Raised with the button's name the moment a press settles (the LEDs acknowledge it).</summary>
+    public event Action<string>? Touched;
 
     /// <summary>Raised when join was pressed but nothing can be dialled (the LEDs show an error).</summary>
     public event Action<string>? JoinImpossible;

@@ -23,6 +23,8 @@ public enum LedPattern
     Privacy,
     /// <summary>Volume changed: a blue bar as long as the volume.</summary>
     Volume,
+    /// <summary>A button was just pressed: the ring lights dim white for a moment.</summary>
+    Acknowledge,
     /// <summary>Something failed (nothing to dial, call failed): red blinking.</summary>
     Error,
     /// <summary>Identify: white flashing.</summary>
@@ -30,12 +32,13 @@ public enum LedPattern
 }
 
 /// <summary>The room and the transient overlays at one instant.</summary>
-public readonly record struct LedScene(CallPhase Phase, bool Muted, bool Privacy, int Volume, bool Identify, bool Error, bool ShowVolume)
+public readonly record struct LedScene(CallPhase Phase, bool Muted, bool Privacy, int Volume, bool Identify, bool Error, bool ShowVolume, bool Acknowledge = false)
 {
-    /// <summary>The pattern this scene shows; overlays win over the room (identify, error, volume).</summary>
+    /// <summary>The pattern this scene shows; overlays win over the room (identify, error, acknowledge, volume).</summary>
     public LedPattern Pattern =>
         Identify ? LedPattern.Identify
         : Error ? LedPattern.Error
+        : Acknowledge ? LedPattern.Acknowledge
         : ShowVolume ? LedPattern.Volume
         : Privacy ? LedPattern.Privacy
         : Phase switch
@@ -60,6 +63,8 @@ public static class LedPatterns
     public static readonly Rgb LeavingColour = new(255, 120, 0);
     /// <summary>Volume bar colour.</summary>
     public static readonly Rgb VolumeColour = new(0, 0, 255);
+    /// <summary>Press acknowledgement colour.</summary>
+    public static readonly Rgb AcknowledgeColour = new(90, 90, 90);
     /// <summary>Identify flash colour.</summary>
     public static readonly Rgb IdentifyColour = new(255, 255, 255);
 
@@ -87,6 +92,9 @@ public static class LedPatterns
                 break;
             case LedPattern.Error:
                 Fill(frame, Blink(t, ErrorBlinkPeriod) ? MutedColour : Rgb.Black);
+                break;
+            case LedPattern.Acknowledge:
+                Fill(frame, AcknowledgeColour);
                 break;
             case LedPattern.Volume:
                 int lit = (int)Math.Round(scene.Volume / 100.0 * frame.Length);

@@ -11,6 +11,9 @@ namespace RoomDevice.Hardware.Leds;
 /// </summary>
 public sealed class LedService : IIdentifyIndicator, IDisposable
 {
+    /// <summary>How long a press acknowledgement shows.</summary>
+    public static readonly TimeSpan AcknowledgeOverlay = TimeSpan.FromMilliseconds(150);
+
     /// <summary>How long the volume bar stays after a volume change.</summary>
     public static readonly TimeSpan VolumeOverlay = TimeSpan.FromMilliseconds(1500);
 
@@ -23,7 +26,7 @@ public sealed class LedService : IIdentifyIndicator, IDisposable
     private readonly Rgb[] _frame;
     private readonly long _origin;
     private ITimer? _timer;
-    private TimeSpan _identifyUntil, _errorUntil, _volumeUntil;
+    private TimeSpan _identifyUntil, _errorUntil, _volumeUntil, _ackUntil;
     private LedPattern _pattern = LedPattern.Off;
     private long _frames;
     private long _lastFrameTimestamp;
@@ -121,6 +124,16 @@ public sealed class LedService : IIdentifyIndicator, IDisposable
         TickIfRunning();
     }
 
+    /// <summary>Acknowledges a button press at once (within one frame), before its gesture is known.</summary>
+    public void Acknowledge()
+    {
+        lock (_gate)
+        {
+            _ackUntil = Now() + AcknowledgeOverlay;
+        }
+        TickIfRunning();
+    }
+
     /// <summary>Blinks the error pattern for the configured time (e.g. join with nothing to dial).</summary>
     public void ShowError()
     {
@@ -165,7 +178,7 @@ public sealed class LedService : IIdentifyIndicator, IDisposable
                 return;
             }
             TimeSpan t = Now();
-            var scene = new LedScene(s.Phase, s.Muted, s.Privacy, s.Volume, t < _identifyUntil, t < _errorUntil, t < _volumeUntil);
+            var scene = new LedScene(s.Phase, s.Muted, s.Privacy, s.Volume, t < _identifyUntil, t < _errorUntil, t < _volumeUntil, t < _ackUntil);
             LedPatterns.Render(scene, t, _frame);
             _pattern = scene.Pattern;
             _strip.Show(_frame);
@@ -180,6 +193,7 @@ public sealed class LedService : IIdentifyIndicator, IDisposable
     {
         lock (_gate)
         {
+            _ackUntil = TimeSpan.Zero; // the change itself is the feedback now
             if (e.Current.Volume != e.Previous.Volume)
             {
                 _volumeUntil = Now() + VolumeOverlay;

@@ -103,6 +103,7 @@ internal sealed class DeviceHardwareService(
             _panel = new ButtonPanel(services.GetRequiredService<GpioController>(), buttons, room, events, time,
                 () => services.GetService<IJoinTargetProvider>());
             _panel.JoinImpossible += _ => _leds?.ShowError();
+            _panel.Touched += _ => _leds?.Acknowledge();
             log.LogInformation("Buttons: {Pins}", string.Join(", ", _panel.Pins.Select(p => $"{p.Key} on GPIO {p.Value}")));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or PlatformNotSupportedException or InvalidOperationException or ArgumentException)

@@ -187,4 +187,24 @@ public class ButtonGestureDetectorTests
         r.Contact(false);
         Assert.Equal([ButtonGesture.Press], r.Seen.Select(s => s.Gesture));
     }
+
+    [Fact]
+    public void Down_is_raised_when_the_press_settles_long_before_the_gesture_is_known()
+    {
+        using var r = new Rig(doublePress: true);
+        var downs = new List<TimeSpan>();
+        DateTimeOffset start = r.Time.GetUtcNow();
+        r.Detector.Down += () => downs.Add(r.Time.GetUtcNow() - start);
+        r.Contact(true);
+        r.Ms(29);
+        Assert.Empty(downs);
+        r.Ms(1);
+        Assert.Equal([TimeSpan.FromMilliseconds(30)], downs);
+        Assert.Empty(r.Seen);
+        r.Ms(70);
+        r.Contact(false);
+        r.Ms(500);
+        Assert.Single(downs);
+        Assert.Equal([ButtonGesture.Press], r.Seen.Select(x => x.Gesture));
+    }
 }

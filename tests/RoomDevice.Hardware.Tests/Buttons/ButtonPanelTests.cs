@@ -211,4 +211,15 @@ public class ButtonPanelTests
         new ButtonOptions().Validate(v);
         Assert.Empty(v.Issues);
     }
+
+    [Fact]
+    public void Every_settled_press_is_reported_as_a_touch_of_its_button()
+    {
+        using var r = new Rig(Generic(), null);
+        var touched = new List<string>();
+        r.Panel.Touched += touched.Add;
+        r.Press(27, 80);
+        r.Press(22, 80);
+        Assert.Equal(["mute", "up"], touched);
+    }
 }

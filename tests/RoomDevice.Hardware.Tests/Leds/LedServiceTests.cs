@@ -199,6 +199,24 @@ public class LedServiceTests
     }
 
     [Fact]
+    public void A_press_is_acknowledged_within_one_frame_and_a_room_change_replaces_it()
+    {
+        using var r = new Rig();
+        r.Leds.Start();
+        long before = r.Spi.WriteCount;
+        r.Leds.Acknowledge();
+        Assert.Equal(before + 1, r.Spi.WriteCount); // drawn at once, not at the next tick
+        Assert.Equal(LedPattern.Acknowledge, r.Leds.Pattern);
+        Assert.All(r.Wire(), c => Assert.Equal(LedPatterns.AcknowledgeColour, c));
+        r.Ms(160);
+        Assert.Equal(LedPattern.Idle, r.Leds.Pattern);
+
+        r.Leds.Acknowledge();
+        r.Room.Handle(new JoinRequested("sip:x@y"));
+        Assert.Equal(LedPattern.Joining, r.Leds.Pattern);
+    }
+
+    [Fact]
     public void Gpio_leds_light_at_half_brightness_and_above()
     {
         var driver = new SimulatedGpioDriver();
