@@ -147,6 +147,7 @@ public sealed class CaptureChain : ICaptureProcessor, IProcessingLatency
         ReadOnlySpan<float> d = _inFifo.AsSpan(0, _block);
         if (_aec != null)
         {
+            _aec.LocalSpeechHint = _res.LocalSpeech;
             _aec.Process(d, _err, _echo);
             if (_aec.PathResets != _pathResets)
             {

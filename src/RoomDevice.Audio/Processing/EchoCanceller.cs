@@ -134,6 +134,9 @@ public sealed class EchoCanceller
     /// <summary>Largest normalised step of the background filter.</summary>
     public float MuMax { get; set; }
 
+    /// <summary>Set by the capture chain when the suppressor hears the local talker (double talk): slower background adaptation, stricter copies, no path restarts.</summary>
+    public bool LocalSpeechHint { get; set; }
+
     /// <summary>Partitions whose gradient is constrained (made causal) per block, round robin.</summary>
     public int ConstraintsPerBlock { get; set; } = 1;
 
@@ -260,6 +263,15 @@ public sealed class EchoCanceller
             _mu[j] = muMax / (_sxx[j] + (gamma * se) + (noiseReg * mn) + _delta);
         }
 
+        // Local speech only counts while the foreground still helps: a foreground that makes the
+        // signal louder than the microphone means a changed echo path, not double talk.
+        bool local = LocalSpeechHint && _sEf < _sD;
+        if (local)
+        {
+            // The local talker is in the error: adapt the background gently.
+            TensorPrimitives.Multiply(_mu, 0.25f, _mu);
+        }
+
         TensorPrimitives.Multiply(_er, _mu, _er);
         TensorPrimitives.Multiply(_ei, _mu, _ei);
         for (int p = 0; p < _m; p++)
@@ -292,7 +304,7 @@ public sealed class EchoCanceller
         // Echo path change: the foreground makes the signal louder than the microphone. Start
         // both filters afresh (cold convergence is faster than unlearning a wrong path).
         _sDLong = (0.995 * _sDLong) + (0.005 * _sD);
-        if (_sEf > 2.0 * _sD && _sEb > 1.0 * _sD && _sEf > 0.3 * _sDLong && _sxx[_k / 4] > _delta * 10)
+        if (!local && _sEf > 2.0 * _sD && _sEb > 1.0 * _sD && _sEf > 0.3 * _sDLong && _sxx[_k / 4] > _delta * 10)
         {
             if (++_pathChangeBlocks >= 6)
             {
@@ -317,7 +329,7 @@ public sealed class EchoCanceller
         {
             // Already decided: pass the microphone through for this block.
         }
-        else if (_sEb < 0.7 * _sEf && _sEb < (_sEf > 0.8 * _sD ? 1.0 : CopyErleRatio) * _sD && eb2 < ef2)
+        else if (_sEb < 0.7 * _sEf && _sEb < (_sEf > 0.8 * _sD && !local && Reliability < 1f ? 1.0 : CopyErleRatio) * _sD && eb2 < ef2)
         {
             Array.Copy(_wbr, _wfr, _wbr.Length);
             Array.Copy(_wbi, _wfi, _wbi.Length);

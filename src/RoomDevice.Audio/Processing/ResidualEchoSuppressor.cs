@@ -104,7 +104,7 @@ public sealed class ResidualEchoSuppressor
     public float DoubleTalkOverestimate { get; set; } = 2f;
 
     /// <summary>Speech-band error over predicted residual (power ratio) that marks local speech.</summary>
-    public float LocalSpeechRatio { get; set; } = 8f;
+    public float LocalSpeechRatio { get; set; } = 6f;
 
     /// <summary>Per-block hold of the echo path power model; long while the bulk delay is still unknown.</summary>
     public float ModelHold { get; set; } = 0.75f;
@@ -177,14 +177,15 @@ public sealed class ResidualEchoSuppressor
             eSum += _ee[j];
         }
 
-        if (ySum > 2 * eSum && ySum > 1e-7 * _n)
+        if (ySum > 2 * eSum && ySum > 1e-7 * _n && _localHang == 0)
         {
             for (int b = 0; b < LeakBands; b++)
             {
                 double num = 0, den = 0;
                 for (int j = _bandStart[b]; j < _bandStart[b + 1]; j++)
                 {
-                    num += _ee[j];
+                    // Stationary noise is not echo leakage.
+                    num += Math.Max(0f, _ee[j] - (1.5f * _noise[j]));
                     den += _yy[j];
                 }
 
@@ -271,7 +272,7 @@ public sealed class ResidualEchoSuppressor
             rBand += Math.Max(_leakBin[j] * _yy[j], TailDecay * _resid[j]);
         }
 
-        if (eBand > LocalSpeechRatio * (rBand + (1.5 * SumNoise())))
+        if (eBand > LocalSpeechRatio * (rBand + SumNoise()))
         {
             _localHang = 6;
         }

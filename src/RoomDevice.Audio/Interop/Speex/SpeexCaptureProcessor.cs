@@ -47,7 +47,9 @@ public sealed class SpeexCaptureProcessor : ICaptureProcessor
             SpeexNative.PreprocessCtl(_pre, SpeexNative.SPEEX_PREPROCESS_SET_DENOISE, &on);
             int agcOn = agc ? 1 : 0;
             SpeexNative.PreprocessCtl(_pre, SpeexNative.SPEEX_PREPROCESS_SET_AGC, &agcOn);
-            int vad = 1;
+            // SpeexDSP 1.2's own VAD prints a deprecation warning and is a level gate; the level
+            // check below does the same without the noise on stderr.
+            int vad = 0;
             SpeexNative.PreprocessCtl(_pre, SpeexNative.SPEEX_PREPROCESS_SET_VAD, &vad);
         }
     }
@@ -82,15 +84,21 @@ public sealed class SpeexCaptureProcessor : ICaptureProcessor
             fixed (short* m = _mic, r = _ref, o = _out)
             {
                 SpeexNative.EchoCancellation(_echo, m, r, o);
-                _voice = SpeexNative.PreprocessRun(_pre, o) != 0;
+                SpeexNative.PreprocessRun(_pre, o);
             }
         }
 
         const float scale = 1f / 32768f;
+        double e = 0;
         for (int i = 0; i < output.Length; i++)
         {
-            output[i] = _out[i] * scale;
+            float v = _out[i] * scale;
+            output[i] = v;
+            e += v * v;
         }
+
+        // Output above -50 dBFS counts as voice.
+        _voice = e / output.Length > 1e-5;
     }
 
     /// <inheritdoc />
