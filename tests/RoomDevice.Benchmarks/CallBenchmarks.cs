@@ -7,6 +7,7 @@ using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
 using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using RoomDevice.Audio.Pipeline;
 using RoomDevice.Audio.Speech;
 using RoomDevice.Calls.Media;
@@ -17,12 +18,12 @@ using RoomDevice.Codecs.Opus;
 
 namespace RoomDevice.Benchmarks;
 
-/// <summary>Short job plus the memory diagnoser: per-packet cost and bytes allocated.</summary>
+/// <summary>Short job in process (no per-benchmark project build on a busy machine) plus the memory diagnoser: per-packet cost and bytes allocated.</summary>
 internal sealed class CallBenchmarkConfig : ManualConfig
 {
     public CallBenchmarkConfig()
     {
-        AddJob(Job.ShortRun.WithWarmupCount(3).WithIterationCount(10));
+        AddJob(Job.ShortRun.WithWarmupCount(3).WithIterationCount(10).WithToolchain(InProcessEmitToolchain.Instance));
         AddDiagnoser(MemoryDiagnoser.Default);
         AddColumn(StatisticColumn.Median);
     }
