@@ -211,7 +211,7 @@ internal sealed class AudioEngineService(
             log.LogInformation("Audio engine running: capture '{Capture}' {CaptureFormat}, playback '{Playback}' {PlaybackFormat}, processing {Rate} Hz, {Map}",
                 capture.Name, capture.Format, playback.Name, playback.Format, options.ProcessingSampleRate, options.BuildChannelMap());
         }
-        catch (AudioDeviceException e)
+        catch (Exception e) when (e is AudioDeviceException or WavFormatException or ArgumentException or FormatException)
         {
             capture?.Dispose();
             playback?.Dispose();

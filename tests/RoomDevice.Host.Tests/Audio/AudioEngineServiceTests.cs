@@ -68,4 +68,27 @@ public sealed class AudioEngineServiceTests
         Assert.Equal(ProbeStatus.Ok, new LibAsoundProbe(required: true).Probe().Status);
         await service.StopAsync(CancellationToken.None);
     }
+
+    [Fact]
+    public async Task A_talker_file_that_is_not_a_wav_is_named_and_the_device_keeps_running()
+    {
+        string bad = Path.Combine(Path.GetTempPath(), "roomdevice-not-a-wav-" + Guid.NewGuid().ToString("N") + ".wav");
+        await File.WriteAllTextAsync(bad, "no audio here");
+        try
+        {
+            var audio = new AudioOptions { CaptureChannels = 4, MicChannels = "0,1,2,3" };
+            var room = new RoomStateMachine();
+            using var factory = new SimulatedAudioDeviceFactory(audio, new AudioSimulationOptions { LocalTalkerWav = bad }, room, NullLogger.Instance);
+            using var service = Service(audio, factory, room, new DeviceEventHub());
+            await service.StartAsync(CancellationToken.None);
+            Assert.Null(service.Engine);
+            Assert.Contains(bad, service.Failure, StringComparison.Ordinal);
+            Assert.Contains("not a WAV file", service.Failure, StringComparison.Ordinal);
+            await service.StopAsync(CancellationToken.None);
+        }
+        finally
+        {
+            File.Delete(bad);
+        }
+    }
 }
