@@ -81,7 +81,7 @@ public class JitterBufferBenchmarks
         _reference.Dispose();
     }
 
-    [Benchmark(Baseline = true, Description = "bare Opus decode, per packet")]
+    [Benchmark(Baseline = true, OperationsPerInvoke = Packets, Description = "bare Opus decode, per packet")]
     public int OpusDecode()
     {
         int n = 0;
@@ -92,7 +92,7 @@ public class JitterBufferBenchmarks
         return n;
     }
 
-    [Benchmark(Description = "jitter buffer insert + 2 pulls, per packet")]
+    [Benchmark(OperationsPerInvoke = Packets, Description = "jitter buffer insert + 2 pulls, per packet")]
     public long InsertAndPull()
     {
         for (int i = 0; i < Packets; i++)
@@ -124,7 +124,9 @@ public class RtpPathBenchmarks
     private OpusVoiceDecoder _decoder = null!;
     private byte[] _rtp = null!;
     private readonly float[] _frame = new float[160];
+    private readonly float[] _uplink = new float[160];
     private readonly float[] _pcm = new float[320];
+    private readonly float[] _decoded = new float[320];
     private readonly byte[] _out = new byte[1500];
     private long _now;
     private int _seq;
@@ -147,6 +149,7 @@ public class RtpPathBenchmarks
         {
             _pcm[i] = 0.3f * MathF.Sin(i * 0.17f);
         }
+        _pcm.AsSpan(0, 160).CopyTo(_uplink);
         int n = _encoder.Encode(_pcm, _out);
         _rtp = new byte[12 + n];
         _out.AsSpan(0, n).CopyTo(_rtp.AsSpan(12));
@@ -161,19 +164,19 @@ public class RtpPathBenchmarks
         _decoder.Dispose();
     }
 
-    [Benchmark(Baseline = true, Description = "bare Opus encode + decode, per packet")]
+    [Benchmark(Baseline = true, OperationsPerInvoke = Packets, Description = "bare Opus encode + decode, per packet")]
     public int OpusEncodeDecode()
     {
         int total = 0;
         for (int i = 0; i < Packets; i++)
         {
             int n = _encoder.Encode(_pcm, _out);
-            total += _decoder.Decode(_out.AsSpan(0, n), _pcm);
+            total += _decoder.Decode(_out.AsSpan(0, n), _decoded);
         }
         return total;
     }
 
-    [Benchmark(Description = "RTP receive + send path, per packet")]
+    [Benchmark(OperationsPerInvoke = Packets, Description = "RTP receive + send path, per packet")]
     public long ReceiveAndSend()
     {
         for (int i = 0; i < Packets; i++)
@@ -183,7 +186,7 @@ public class RtpPathBenchmarks
             _session.ReceiveDatagram(_rtp, null, _now);
             for (int t = 0; t < 2; t++)
             {
-                _bridge.Uplink.TryWrite(_frame);
+                _bridge.Uplink.TryWrite(_uplink);
                 _session.Tick(_now);
                 _bridge.Downlink.TryRead(_frame);
                 _now += 10_000;
@@ -196,7 +199,7 @@ public class RtpPathBenchmarks
         return _session.Statistics.PacketsSent;
     }
 
-    [Benchmark(Description = "SIP INVITE parse")]
+    [Benchmark(Description = "SIP INVITE parse (one message)")]
     public int ParseInvite() => SipParser.TryParse(Invite, out var m, out _) ? m!.Headers.Count : 0;
 
     private static readonly byte[] Invite = Encoding.UTF8.GetBytes(
