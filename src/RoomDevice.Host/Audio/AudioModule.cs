@@ -287,7 +287,9 @@ internal sealed class PcmProbe(PcmDirection direction, AudioOptions options, boo
         }
         if (simulate)
         {
-            return new ProbeResult(name, false, ProbeStatus.Missing, service.Failure ?? "simulated sound card not started");
+            return service.Failure is { } failure
+                ? new ProbeResult(name, false, ProbeStatus.Missing, failure)
+                : new ProbeResult(name, false, ProbeStatus.Ok, $"simulated sound card {(direction == PcmDirection.Capture ? "microphones" : "loudspeaker")}, not running yet");
         }
         AlsaPcmSettings settings = direction == PcmDirection.Capture ? AlsaAudioDeviceFactory.CaptureSettings(options) : AlsaAudioDeviceFactory.PlaybackSettings(options);
         try
