@@ -122,4 +122,26 @@ public sealed class SippScenarioTests(ITestOutputHelper output)
         Assert.Contains(room.Log.Lines, l => l.Contains("rejected", StringComparison.Ordinal));
         Assert.Empty(room.Agent.ActiveCalls);
     }
+
+    [Fact]
+    public async Task Registration_answers_the_registrars_challenge()
+    {
+        using var sipp = new SippRunner("uas_register.xml");
+        await Settle();
+        var bridge = new RoomDevice.Audio.Pipeline.CallAudioBridge(16000, 8);
+        var log = new TestLogger();
+        using var agent = new SipUserAgent(
+            new SipUserAgentSettings { Address = System.Net.IPAddress.Loopback, UdpPort = 0, User = "room", Password = "s3cret", Registrar = $"sip:127.0.0.1:{sipp.Port}" },
+            () => new RoomDevice.Calls.Media.MediaSession(bridge, System.Net.IPAddress.Loopback, new RoomDevice.Calls.Media.MediaSessionSettings(), TimeProvider.System, log),
+            TimeProvider.System, log);
+        agent.Start();
+        for (int i = 0; i < 100 && !agent.Registered; i++)
+        {
+            await Task.Delay(50);
+        }
+        Assert.True(agent.Registered, log.Text + "\n" + sipp.Log);
+        Assert.Contains(log.Lines, l => l.Contains("registered with", StringComparison.Ordinal) && l.Contains("60 s", StringComparison.Ordinal));
+        int code = await sipp.WaitAsync(Wait);
+        Assert.True(code == 0, $"SIPp exited with {code}\n{sipp.Log}");
+    }
 }

@@ -166,3 +166,44 @@ public sealed class UserAgentTests(SpeechFixture speech, ITestOutputHelper outpu
         Assert.Equal(6, seen);
     }
 }
+
+public sealed class UserAgentRetransmissionTests
+{
+    [Fact]
+    public async Task A_retransmitted_200_ok_is_acknowledged_again()
+    {
+        using var peer = new RawSipPeer();
+        using var room = new AgentRig();
+        var call = room.Agent.Dial($"sip:far@127.0.0.1:{peer.Port}");
+        var invite = peer.Receive()!;
+        Assert.Equal("INVITE", invite.Method);
+        string sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+        string ok = "SIP/2.0 200 OK\r\n" + string.Join("", invite.GetAll("Via").Select(v => "Via: " + v + "\r\n")) +
+            "From: " + invite["From"] + "\r\nTo: " + invite["To"] + ";tag=far1\r\nCall-ID: " + invite.CallId + "\r\nCSeq: " + invite["CSeq"] +
+            $"\r\nContact: <sip:far@127.0.0.1:{peer.Port}>\r\nContent-Type: application/sdp\r\nContent-Length: {sdp.Length}\r\n\r\n" + sdp;
+        var to = room.Agent.LocalEndPoint;
+        SipMessage Next()
+        {
+            while (true)
+            {
+                var m = peer.Receive()!;
+                if (m.Method != "INVITE")
+                {
+                    return m; // skip timer A retransmissions of the INVITE
+                }
+            }
+        }
+        peer.Send(ok, to);
+        var ack1 = Next();
+        Assert.Equal("ACK", ack1.Method);
+        await call.Connected.WaitAsync(TimeSpan.FromSeconds(10));
+        peer.Send(ok, to); // our ACK was "lost": the far end resends its 200
+        var ack2 = Next();
+        Assert.Equal("ACK", ack2.Method);
+        Assert.Equal(ack1.CSeq, ack2.CSeq);
+        Assert.Equal(ack1.TopVia!.Branch, ack2.TopVia!.Branch);
+        Assert.Equal($"sip:far@127.0.0.1:{peer.Port}", ack1.RequestUri);
+        call.Hangup();
+        Assert.Equal("BYE", Next().Method);
+    }
+}
