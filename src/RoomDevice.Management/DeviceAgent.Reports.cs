@@ -151,7 +151,10 @@ public sealed partial class DeviceAgent
     private (byte[] Payload, string Shape) HealthPayload(IReadOnlyList<ProbeResult> probes)
     {
         string overall = Overall(probes);
-        string shape = overall + "|" + string.Join(";", probes.Select(p => p.Name + "=" + p.Status + "/" + p.Required));
+        // a change of peripherals, or lost messages, is news worth publishing at once; other figures ride along
+        string shape = overall + "|" + string.Join(";", probes.Select(p => p.Name + "=" + p.Status + "/" + p.Required))
+            + "|" + InboundDropped.ToString(System.Globalization.CultureInfo.InvariantCulture)
+            + "|" + (Interlocked.Read(ref _outboxDroppedTotal) + _outbox.Dropped).ToString(System.Globalization.CultureInfo.InvariantCulture);
         var figures = new Dictionary<string, Dictionary<string, double>>(StringComparer.Ordinal);
         foreach (ITelemetrySource src in _services.Telemetry)
         {

@@ -133,13 +133,22 @@ public sealed class ConnectionTests
         {
             await Task.Delay(20);
         }
+        // and settled: a publish cut off by the drop may still be on its way into the queue
+        long settled = -1;
+        while (settled != device.Agent.Outbox.Dropped && DateTime.UtcNow < deadline)
+        {
+            settled = device.Agent.Outbox.Dropped;
+            await Task.Delay(1000);
+        }
         Assert.Equal(10, device.Agent.Outbox.Count);
-        Assert.Equal(5, device.Agent.Outbox.Dropped);
+        // 5, or 6 when the join event's acknowledgement was lost with the connection and it was queued again (at least once)
+        long lost = device.Agent.Outbox.Dropped;
+        Assert.InRange(lost, 5, 6);
         Assert.Equal(10, Directory.EnumerateFiles(Path.Combine(device.StateDir, "mqtt", "outbox"), "*.msg").Count());
 
         proxy.Refuse = false;
         var dropped = await o.WaitForAsync(Topics.Events(device.Id), j => (string?)j["kind"] == "mqtt.outbox.dropped", Wait);
-        Assert.Equal("5", (string?)dropped.Json["data"]!["count"]);
+        Assert.Equal(lost.ToString(System.Globalization.CultureInfo.InvariantCulture), (string?)dropped.Json["data"]!["count"]);
         var delivered = o.Seen.Where(m => m.Topic == Topics.Events(device.Id)).Select(Observer.Json).Where(j => (string?)j!["kind"] == "button.mute").Select(j => (string?)j!["data"]!["n"]).ToList();
         Assert.Equal(Enumerable.Range(5, 10).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), delivered);
         Assert.Equal(0, device.Agent.Outbox.Count);
@@ -169,5 +178,52 @@ public sealed class ConnectionTests
         Assert.Equal(77, device.Room.State.Volume);
         await Task.Delay(500);
         Assert.Equal(77, device.Room.State.Volume); // the expired one did not run after the other
+    }
+
+    /// <summary>The real validator behind a gate the test holds closed (a handler that is stuck).</summary>
+    private sealed class GatedValidator(Core.Options.IConfigDocumentValidator inner) : Core.Options.IConfigDocumentValidator
+    {
+        public ManualResetEventSlim Gate { get; } = new(true);
+
+        public IReadOnlyList<Core.Options.ConfigIssue> Validate(IReadOnlyDictionary<string, string?> settings, string source)
+        {
+            Gate.Wait(TimeSpan.FromSeconds(60));
+            return inner.Validate(settings, source);
+        }
+    }
+
+    [Fact]
+    public async Task A_full_inbound_queue_drops_and_counts_without_stalling_the_connection()
+    {
+        await using Mosquitto broker = await Mosquitto.StartAsync();
+        var gated = new GatedValidator(TestDevice.RealValidator);
+        await using TestDevice device = new TestDevice(broker.Port, configure: o => o.InboundQueueSize = 16, validator: gated).Start();
+        await device.WaitConnectedAsync();
+        await using Observer o = await Observer.ConnectAsync(broker.Port, Topics.Health(device.Id), Topics.ConfigReported(device.Id));
+        gated.Gate.Reset();
+        await o.Client.PublishAsync(Topics.ConfigDesired(device.Id), System.Text.Encoding.UTF8.GetBytes("{\"version\":1,\"config\":{\"Room\":{\"InitialVolume\":30}}}"), retain: true);
+        for (int i = 0; i < 100; i++)
+        {
+            await o.Client.PublishAsync(Topics.Command(device.Id, "mute"), System.Text.Encoding.UTF8.GetBytes("{\"id\":\"flood-" + i + "\"}"));
+        }
+        var deadline = DateTime.UtcNow + Wait;
+        while (device.Agent.InboundDropped == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+        Assert.True(device.Agent.InboundDropped > 0);
+        Assert.True(device.Agent.IsConnected); // the receive loop never waited for the stuck handler
+        gated.Gate.Set();
+        await o.WaitForAsync(Topics.ConfigReported(device.Id), j => (long?)j["appliedVersion"] == 1, Wait);
+        await o.WaitForAsync(Topics.Health(device.Id), j => (long?)j["mqtt"]!["inboundDropped"] > 0, Wait);
+        long kept = 101 - device.Agent.InboundDropped; // what made it into the queue
+        deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (device.Agent.Handled < kept && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+        Assert.Equal(kept, device.Agent.Handled);
+        Assert.Equal("succeeded", (await o.Client.SendCommandAsync(device.Id, "unmute", null, Wait)).Status);
+        Assert.Equal(0, device.Agent.Reconnects);
     }
 }
