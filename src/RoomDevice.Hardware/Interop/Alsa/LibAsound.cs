@@ -148,6 +148,21 @@ internal static partial class LibAsound
     [LibraryImport(Library)]
     internal static partial IntPtr snd_asoundlib_version();
 
+    /// <summary>Replaces libasound's error printer (which writes to stderr) with <paramref name="handler"/>.</summary>
+    [LibraryImport(Library)]
+    internal static unsafe partial int snd_lib_error_set_handler(delegate* unmanaged<IntPtr, int, IntPtr, int, IntPtr, void> handler);
+
+    /// <summary>
+    /// Swallows libasound's own error lines: every failure already reaches the caller as an error
+    /// code that <see cref="ErrorText"/> describes, in an exception naming the device. The C
+    /// handler is variadic; this one reads none of the variable arguments, which is safe on the
+    /// Linux x64 and arm64 calling conventions.
+    /// </summary>
+    [System.Runtime.InteropServices.UnmanagedCallersOnly]
+    internal static void QuietErrorHandler(IntPtr file, int line, IntPtr function, int err, IntPtr fmt)
+    {
+    }
+
     /// <summary>ALSA's text for an error code.</summary>
     internal static string ErrorText(int err) => Marshal.PtrToStringUTF8(snd_strerror(err)) ?? $"error {err}";
 }
@@ -197,6 +212,14 @@ internal static class AlsaResolver
         catch (InvalidOperationException)
         {
             // Another resolver already serves this assembly; it must map "asound" too.
+        }
+        if (NativeLibrary.TryLoad("libasound.so.2", out IntPtr lib))
+        {
+            NativeLibrary.Free(lib);
+            unsafe
+            {
+                LibAsound.snd_lib_error_set_handler(&LibAsound.QuietErrorHandler);
+            }
         }
     }
 
