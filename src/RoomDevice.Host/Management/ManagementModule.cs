@@ -28,7 +28,8 @@ internal sealed class ManagementModule : IHostModule
         services.AddSingleton<EmbeddedBrokerService>();
         services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBrokerService>());
         services.AddSingleton(sp => new MqttDeviceService.Settings(mqtt, context.StateDirectory, context.Simulate));
-        services.AddHostedService<MqttDeviceService>();
+        services.AddSingleton<MqttDeviceService>();
+        services.AddHostedService(sp => sp.GetRequiredService<MqttDeviceService>());
         services.AddSingleton<IPeripheralProbe, BrokerProbe>();
     }
 }
@@ -169,18 +170,37 @@ internal sealed partial class MqttDeviceService(
     private static partial void LogOff(ILogger log);
 }
 
-/// <summary>Selftest row: whether the device reaches its broker.</summary>
-internal sealed class BrokerProbe(IServiceProvider services, MqttDeviceService.Settings settings) : IPeripheralProbe
+/// <summary>
+/// Selftest row: whether the device reaches its broker. While the agent runs, its connection; otherwise
+/// (the <c>selftest</c> verb) a TCP connect to Mqtt:Host:Mqtt:Port within two seconds.
+/// </summary>
+internal sealed class BrokerProbe(MqttDeviceService service, MqttDeviceService.Settings settings) : IPeripheralProbe
 {
     public ProbeResult Probe()
     {
-        DeviceAgent? agent = services.GetServices<IHostedService>().OfType<MqttDeviceService>().FirstOrDefault()?.Agent;
-        if (!settings.Options.HasHost && !settings.Simulate)
+        MqttOptions o = settings.Options;
+        if (service.Agent is DeviceAgent agent)
         {
-            return new ProbeResult("mqtt-broker", false, ProbeStatus.Degraded, "Mqtt:Host not set: fleet management off");
+            return agent.IsConnected
+                ? new ProbeResult("mqtt-broker", false, ProbeStatus.Ok, $"connected, session {agent.Session}")
+                : new ProbeResult("mqtt-broker", false, ProbeStatus.Missing, "not connected (reconnecting with backoff)");
         }
-        return agent is { IsConnected: true }
-            ? new ProbeResult("mqtt-broker", false, ProbeStatus.Ok, $"connected, session {agent.Session}")
-            : new ProbeResult("mqtt-broker", false, ProbeStatus.Missing, "not connected (reconnecting with backoff)");
+        if (!o.HasHost)
+        {
+            return settings.Simulate
+                ? new ProbeResult("mqtt-broker", false, ProbeStatus.Ok, $"embedded broker on 127.0.0.1:{o.Port} (--simulate)")
+                : new ProbeResult("mqtt-broker", false, ProbeStatus.Degraded, "Mqtt:Host not set: fleet management off");
+        }
+        try
+        {
+            using var tcp = new System.Net.Sockets.TcpClient();
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            tcp.ConnectAsync(o.Host!, o.Port, cts.Token).AsTask().GetAwaiter().GetResult();
+            return new ProbeResult("mqtt-broker", false, ProbeStatus.Ok, $"{o.Host}:{o.Port} reachable{(o.UseTls ? " (TLS)" : "")}");
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or OperationCanceledException)
+        {
+            return new ProbeResult("mqtt-broker", false, ProbeStatus.Missing, $"{o.Host}:{o.Port} not reachable: {ex.Message}");
+        }
     }
 }
