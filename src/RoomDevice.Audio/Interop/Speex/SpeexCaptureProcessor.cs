@@ -47,10 +47,8 @@ public sealed class SpeexCaptureProcessor : ICaptureProcessor
             SpeexNative.PreprocessCtl(_pre, SpeexNative.SPEEX_PREPROCESS_SET_DENOISE, &on);
             int agcOn = agc ? 1 : 0;
             SpeexNative.PreprocessCtl(_pre, SpeexNative.SPEEX_PREPROCESS_SET_AGC, &agcOn);
-            // SpeexDSP 1.2's own VAD prints a deprecation warning and is a level gate; the level
-            // check below does the same without the noise on stderr.
-            int vad = 0;
-            SpeexNative.PreprocessCtl(_pre, SpeexNative.SPEEX_PREPROCESS_SET_VAD, &vad);
+            // SpeexDSP 1.2's own VAD (SPEEX_PREPROCESS_SET_VAD) prints a deprecation warning and
+            // is a level gate; it stays off and the level check in ProcessCapture stands in.
         }
     }
 
