@@ -159,6 +159,7 @@ public sealed class MediaSession : IDisposable
             return;
         }
         _running = true;
+        _bridge.Uplink.Clear(); // what the engine captured before the call is stale; don't send it in a burst
         _nextRtcpAt = NowUs() + (_settings.RtcpIntervalMs * 500L);
         _rtpThread = new Thread(RtpLoop) { IsBackground = true, Name = "rtp-rx" };
         _rtcpThread = new Thread(RtcpLoop) { IsBackground = true, Name = "rtcp-rx" };
