@@ -207,3 +207,67 @@ public sealed class UserAgentRetransmissionTests
         Assert.Equal("BYE", Next().Method);
     }
 }
+
+public sealed class TransactionTimerTests
+{
+    private static string Invite(int peerPort, string body) =>
+        "INVITE sip:room@127.0.0.1 SIP/2.0\r\n" +
+        $"Via: SIP/2.0/UDP 127.0.0.1:{peerPort};branch=z9hG4bKtimer1\r\n" +
+        "From: <sip:peer@127.0.0.1>;tag=p1\r\nTo: <sip:room@127.0.0.1>\r\nCall-ID: timer-test\r\nCSeq: 1 INVITE\r\n" +
+        $"Contact: <sip:peer@127.0.0.1:{peerPort}>\r\nContent-Type: application/sdp\r\nContent-Length: {body.Length}\r\n\r\n" + body;
+
+    [Fact]
+    public void A_failure_response_is_resent_by_timer_g_until_the_ack_arrives()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        using var peer = new RawSipPeer();
+        using var room = new AgentRig(time: time);
+        string g729 = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n";
+        peer.Send(Invite(peer.Port, g729), room.Agent.LocalEndPoint);
+        Assert.Equal(100, peer.Receive()!.StatusCode);
+        var first = peer.Receive()!;
+        Assert.Equal(488, first.StatusCode);
+        Assert.Contains("no common audio codec", first["Warning"], StringComparison.Ordinal);
+        // Timer G: 0.5, 1, 2, 4, 4 s (capped at T2).
+        foreach (double s in (double[])[0.5, 1, 2, 4, 4])
+        {
+            time.Advance(TimeSpan.FromSeconds(s));
+            Assert.Equal(488, peer.Receive()!.StatusCode);
+        }
+        string ack = "ACK sip:room@127.0.0.1 SIP/2.0\r\n" +
+            $"Via: SIP/2.0/UDP 127.0.0.1:{peer.Port};branch=z9hG4bKtimer1\r\n" +
+            "From: <sip:peer@127.0.0.1>;tag=p1\r\n" + "To: " + first["To"] + "\r\nCall-ID: timer-test\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n";
+        peer.Send(ack, room.Agent.LocalEndPoint);
+        Thread.Sleep(200); // let the ACK be handled
+        time.Advance(TimeSpan.FromSeconds(4));
+        Assert.Null(peer.Receive(500));
+        Assert.Equal(5, room.Agent.Retransmissions);
+    }
+
+    [Fact]
+    public async Task A_bye_nobody_answers_is_resent_by_timer_e_capped_at_t2()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        using var peer = new RawSipPeer();
+        using var room = new AgentRig(time: time);
+        var call = room.Agent.Dial($"sip:far@127.0.0.1:{peer.Port}");
+        var invite = peer.Receive()!;
+        string sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+        string ok = "SIP/2.0 200 OK\r\n" + string.Join("", invite.GetAll("Via").Select(v => "Via: " + v + "\r\n")) +
+            "From: " + invite["From"] + "\r\nTo: " + invite["To"] + ";tag=far1\r\nCall-ID: " + invite.CallId + "\r\nCSeq: " + invite["CSeq"] +
+            $"\r\nContact: <sip:far@127.0.0.1:{peer.Port}>\r\nContent-Type: application/sdp\r\nContent-Length: {sdp.Length}\r\n\r\n" + sdp;
+        peer.Send(ok, room.Agent.LocalEndPoint);
+        Assert.Equal("ACK", peer.Receive()!.Method);
+        await call.Connected.WaitAsync(TimeSpan.FromSeconds(10));
+        call.Hangup();
+        Assert.Equal("BYE", peer.Receive()!.Method);
+        long before = room.Agent.Retransmissions;
+        // Timer E: 0.5, 1, 2, 4, 4, 4 s.
+        foreach (double s in (double[])[0.5, 1, 2, 4, 4, 4])
+        {
+            time.Advance(TimeSpan.FromSeconds(s));
+            Assert.Equal("BYE", peer.Receive()!.Method);
+        }
+        Assert.Equal(6, room.Agent.Retransmissions - before);
+    }
+}
