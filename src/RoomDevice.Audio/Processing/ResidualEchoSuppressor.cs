@@ -22,6 +22,9 @@ public sealed class ResidualEchoSuppressor
     private readonly float[] _ee, _yy, _noise, _noiseSmooth, _resid, _gain, _prevClean, _leakBin;
     private uint _rng = 0x9E3779B9u;
     private const int LeakBands = 4;
+    private const int PhaseCount = 1024;
+    private static readonly float[] PhaseCos = MakePhases(true);
+    private static readonly float[] PhaseSin = MakePhases(false);
     private readonly int[] _bandStart = new int[LeakBands + 1];
     private readonly double[] _leakNum = new double[LeakBands];
     private readonly double[] _leakDen = new double[LeakBands];
@@ -340,9 +343,9 @@ public sealed class ResidualEchoSuppressor
             if (fill > 0)
             {
                 float amp = MathF.Sqrt(fill * _noise[j]);
-                float ang = NextUniform() * 2f * MathF.PI;
-                cr = amp * MathF.Cos(ang);
-                ci = amp * MathF.Sin(ang);
+                int ph = (int)(NextUniform() * PhaseCount) & (PhaseCount - 1);
+                cr = amp * PhaseCos[ph];
+                ci = amp * PhaseSin[ph];
             }
 
             _er[j] = (_er[j] * g) + cr;
@@ -392,6 +395,18 @@ public sealed class ResidualEchoSuppressor
         prev.CopyTo(dst);
         cur.CopyTo(dst[_l..]);
         TensorPrimitives.Multiply(dst, _win, dst);
+    }
+
+    private static float[] MakePhases(bool cos)
+    {
+        var t = new float[PhaseCount];
+        for (int i = 0; i < PhaseCount; i++)
+        {
+            double a = 2 * Math.PI * i / PhaseCount;
+            t[i] = (float)(cos ? Math.Cos(a) : Math.Sin(a));
+        }
+
+        return t;
     }
 
     private float NextUniform()
