@@ -190,7 +190,34 @@ public sealed class MediaPipeline : IDisposable
         _micDown.Process(_micDevice, _mic);
         MicLevel.Measure(_mic);
 
-        // Playback leg: far end + tones -> volume -> echo reference -> device.
+        // Playback leg: far end + tones -> volume -> echo reference -> device. A tick without a
+        // capture frame (capture stalled) only feeds a loudspeaker that is running dry: the
+        // stalled frames arrive later and would otherwise each add a frame of latency.
+        if (captured || PlaybackRing.Count < Math.Max(1, _settings.PlaybackPrimeFrames))
+        {
+            RenderTick();
+        }
+
+        // Capture leg, part 2: voice front end -> mute -> call.
+        _processor.ProcessCapture(_mic, _out);
+        Volatile.Write(ref _voiceActive, _processor.VoiceActive ? 1 : 0);
+        if (Muted)
+        {
+            Array.Clear(_out);
+        }
+        UplinkLevel.Measure(_out);
+        if (!_bridge.Uplink.TryWrite(_out))
+        {
+            Interlocked.Increment(ref _uplinkDropped);
+        }
+
+        _captureFrame.Timestamp += _settings.DeviceRate / 100;
+        Interlocked.Increment(ref _ticks);
+        return captured;
+    }
+
+    private void RenderTick()
+    {
         if (!_bridge.Downlink.TryRead(_render))
         {
             Array.Clear(_render);
@@ -219,23 +246,6 @@ public sealed class MediaPipeline : IDisposable
         Interleaving.Spread(_renderDevice, _playbackFrame.Samples, _settings.PlaybackChannels);
         _playbackFrame.Timestamp = _captureFrame.Timestamp;
         PlaybackRing.TryWrite(_playbackFrame.Samples);
-
-        // Capture leg, part 2: voice front end -> mute -> call.
-        _processor.ProcessCapture(_mic, _out);
-        Volatile.Write(ref _voiceActive, _processor.VoiceActive ? 1 : 0);
-        if (Muted)
-        {
-            Array.Clear(_out);
-        }
-        UplinkLevel.Measure(_out);
-        if (!_bridge.Uplink.TryWrite(_out))
-        {
-            Interlocked.Increment(ref _uplinkDropped);
-        }
-
-        _captureFrame.Timestamp += _settings.DeviceRate / 100;
-        Interlocked.Increment(ref _ticks);
-        return captured;
     }
 
     private void MixMicrophones()

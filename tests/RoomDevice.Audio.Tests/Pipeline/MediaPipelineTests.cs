@@ -262,6 +262,26 @@ public sealed class MediaPipelineTests
     }
 
     [Fact]
+    public void Ticks_without_capture_feed_a_dry_loudspeaker_but_do_not_add_latency()
+    {
+        var bridge = new CallAudioBridge(16000, 64);
+        using var p = new MediaPipeline(Settings() with { PlaybackPrimeFrames = 2 }, bridge);
+        for (int i = 0; i < 10; i++)
+        {
+            bridge.Downlink.TryWrite(new float[160]);
+        }
+        for (int i = 0; i < 6; i++)
+        {
+            Assert.False(p.Step());   // capture stalled
+        }
+        Assert.Equal(2, p.PlaybackRing.Count);           // topped up to the prime level, no further
+        Assert.Equal(8, bridge.Downlink.Count);          // the far end waits for the loudspeaker
+        PushCapture(p, 0);
+        Assert.True(p.Step());
+        Assert.Equal(3, p.PlaybackRing.Count);           // a captured frame always plays one frame
+    }
+
+    [Fact]
     public void Steady_state_allocates_nothing_per_frame()
     {
         var room = new RoomStateMachine(initialVolume: 70);
