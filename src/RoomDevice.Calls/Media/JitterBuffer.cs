@@ -131,7 +131,7 @@ public sealed class JitterBufferStatistics
 /// forgetting. A missing packet is rebuilt from the next packet's FEC when that is already here,
 /// concealed when later packets are here, and waited for (concealment without advancing) when
 /// nothing later has come yet. The delay moves towards the target by inserting 10 ms of
-/// concealment (grow) or cross-fading 10 ms out of a decoded packet (shrink). Time is passed in
+/// concealment (grow) or cross-fading about 10 ms, pitch-aligned, out of a decoded packet (shrink). Time is passed in
 /// by the caller, so simulations run faster than real time. Allocation-free after construction.
 /// Not thread-safe: one thread inserts and pulls (the media thread).
 /// </summary>
@@ -447,15 +447,7 @@ public sealed class JitterBuffer
             Consume(slot);
             if (delay > target + ShrinkAboveMs && n >= 2 * _frame)
             {
-                // Shrink: cross-fade the first 10 ms into the next 10 ms, so the packet plays 10 ms shorter.
-                var x = _decoded.AsSpan(0, n);
-                for (int i = 0; i < _frame; i++)
-                {
-                    float w = (i + 0.5f) / _frame;
-                    x[i] = (x[i] * (1 - w)) + (x[i + _frame] * w);
-                }
-                x[(2 * _frame)..].CopyTo(x[_frame..]);
-                n -= _frame;
+                n = Shrink(_decoded.AsSpan(0, n));
                 Statistics.DroppedFrames++;
             }
             Append(_decoded.AsSpan(0, n));
@@ -492,6 +484,43 @@ public sealed class JitterBuffer
         // Wait for it: play concealment without moving the playout point.
         AppendConcealment(_frame);
         Statistics.InsertedFrames++;
+    }
+
+    /// <summary>
+    /// Plays a decoded packet about 10 ms shorter: finds the shift k near 10 ms where the packet
+    /// best matches itself (so voiced speech stays in pitch phase), then cross-fades x[i] into
+    /// x[i + k] over the rest of the packet. The result starts like the packet and ends like it,
+    /// so both joins stay continuous. Returns the new length.
+    /// </summary>
+    private int Shrink(Span<float> x)
+    {
+        int n = x.Length;
+        int lo = _frame * 3 / 4, hi = Math.Min(_frame * 5 / 4, n - (_frame / 2));
+        int window = Math.Min(_frame / 2, n - hi);
+        int best = _frame;
+        double bestScore = double.NegativeInfinity;
+        for (int k = lo; k <= hi; k++)
+        {
+            double xy = 0, yy = 1e-9;
+            for (int i = 0; i < window; i++)
+            {
+                xy += x[i] * x[i + k];
+                yy += x[i + k] * x[i + k];
+            }
+            double score = xy / Math.Sqrt(yy);
+            if (score > bestScore)
+            {
+                bestScore = score;
+                best = k;
+            }
+        }
+        int len = n - best;
+        for (int i = 0; i < len; i++)
+        {
+            float w = (i + 0.5f) / len;
+            x[i] = (x[i] * (1 - w)) + (x[i + best] * w);
+        }
+        return len;
     }
 
     private void Consume(int slot)
