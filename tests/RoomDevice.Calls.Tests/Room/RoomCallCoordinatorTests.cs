@@ -11,9 +11,10 @@ public sealed class RoomCallCoordinatorTests
 
     private sealed class Setup : IDisposable
     {
-        public Setup(FakeTimeProvider? time = null)
+        public Setup(FakeTimeProvider? time = null, bool autoAnswer = true)
         {
             Time = time;
+            Rig = new AgentRig(autoAnswer: autoAnswer);
             Events.Subscribe(e => { lock (Seen) { Seen.Add(e); } });
             Coordinator = new RoomCallCoordinator(Room, Events, Rig.Agent, time ?? TimeProvider.System, Rig.Log,
                 uri => uri == EchoService.LocalUri ? Echo.Uri : uri, TimeSpan.FromMilliseconds(500));
@@ -23,7 +24,7 @@ public sealed class RoomCallCoordinatorTests
         public RoomStateMachine Room { get; } = new();
         public DeviceEventHub Events { get; } = new();
         public List<DeviceEvent> Seen { get; } = [];
-        public AgentRig Rig { get; } = new();
+        public AgentRig Rig { get; }
         public EchoService Echo { get; } = new(16000, 200);
         public RoomCallCoordinator Coordinator { get; }
 
@@ -121,12 +122,17 @@ public sealed class RoomCallCoordinatorTests
         s.Room.Handle(new JoinRequested(far.Uri, meeting));
         await s.Until(r => r.Phase == CallPhase.InCall, "in call");
         var theirs = await incoming.Task.WaitAsync(Wait);
-        for (int i = 0; i < 100 && theirs.MediaSession.Statistics.DtmfReceived.Length < 5; i++)
+        for (int i = 0; i < 300 && theirs.MediaSession.Statistics.DtmfReceived.Length < 5; i++)
         {
-            time.Advance(TimeSpan.FromMilliseconds(100)); // towards and past the PIN delay
+            if (i < 20)
+            {
+                time.Advance(TimeSpan.FromMilliseconds(100)); // towards and past the PIN delay
+            }
             await Task.Delay(50);
         }
-        Assert.Equal("1234#", theirs.MediaSession.Statistics.DtmfReceived);
+        var ours = s.Coordinator.CurrentCall;
+        Assert.True(theirs.MediaSession.Statistics.DtmfReceived == "1234#",
+            $"received '{theirs.MediaSession.Statistics.DtmfReceived}', sent {ours?.MediaSession.Statistics.DtmfSent}, room {s.Room.State}\n{s.Rig.Log.Text}");
         time.Advance(TimeSpan.FromMinutes(15)); // the meeting is over
         await s.Until(r => r.Phase == CallPhase.Idle, "idle after the meeting");
         Assert.Equal("remote hung up", (await theirs.Ended.WaitAsync(Wait)).Reason);
@@ -143,6 +149,34 @@ public sealed class RoomCallCoordinatorTests
         using var second = new AgentRig(user: "second");
         var refused = await second.Agent.Dial(s.Rig.Uri).Ended.WaitAsync(Wait);
         Assert.Equal(486, refused.Status);
+        call.Hangup();
+        await s.Until(r => r.Phase == CallPhase.Idle, "idle");
+    }
+
+    [Fact]
+    public async Task Without_auto_answer_an_incoming_call_rings_until_join_is_pressed()
+    {
+        using var s = new Setup(autoAnswer: false);
+        using var caller = new AgentRig(user: "caller");
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        s.Events.Subscribe(e =>
+        {
+            if (e.Kind == "call.incoming")
+            {
+                seen.TrySetResult();
+            }
+        });
+        var call = caller.Agent.Dial(s.Rig.Uri);
+        await seen.Task.WaitAsync(Wait);
+        for (int i = 0; i < 100 && call.State != SipCallState.Ringing; i++)
+        {
+            await Task.Delay(20);
+        }
+        Assert.Equal(SipCallState.Ringing, call.State);
+        Assert.Equal(CallPhase.Idle, s.Room.State.Phase);
+        s.Room.Handle(new JoinRequested("sip:ignored@example.com") { Origin = "button" });
+        await call.Connected.WaitAsync(Wait);
+        await s.Until(r => r.Phase == CallPhase.InCall, "in call");
         call.Hangup();
         await s.Until(r => r.Phase == CallPhase.Idle, "idle");
     }
