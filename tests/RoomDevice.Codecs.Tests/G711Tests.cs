@@ -1,8 +1,10 @@
+using System.Globalization;
 using RoomDevice.Codecs.G711;
+using Xunit.Abstractions;
 
 namespace RoomDevice.Codecs.Tests;
 
-public sealed class G711Tests
+public sealed class G711Tests(ITestOutputHelper output)
 {
     private static short Decode16(G711Law law, byte code)
     {
@@ -121,14 +123,15 @@ public sealed class G711Tests
         {
             input[i] = 0.5f * MathF.Sin(2 * MathF.PI * 1013 * i / 8000f);
         }
-        var output = new float[input.Length];
+        var decoded = new float[input.Length];
         var packet = new byte[160];
         for (int start = 0; start < input.Length; start += 160)
         {
             Assert.Equal(160, encoder.Encode(input.AsSpan(start, 160), packet));
-            Assert.Equal(160, decoder.Decode(packet, output.AsSpan(start, 160)));
+            Assert.Equal(160, decoder.Decode(packet, decoded.AsSpan(start, 160)));
         }
-        double snr = CodecQuality.SnrDb(input, output, 0);
+        double snr = CodecQuality.SnrDb(input, decoded, 0);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{law}: SNR {snr:F2} dB"));
         Assert.InRange(snr, 35, 40);
     }
 
