@@ -203,4 +203,27 @@ public sealed class FuzzTests
             c.Hangup();
         }
     }
+
+    [Fact]
+    public async Task A_tcp_stream_that_is_not_sip_is_closed_and_counted()
+    {
+        using var room = new AgentRig(tcpPort: 0);
+        var tcp = room.Agent.Transport.TcpEndPoint!;
+        using (var client = new System.Net.Sockets.TcpClient())
+        {
+            await client.ConnectAsync(tcp.Address, tcp.Port);
+            var stream = client.GetStream();
+            await stream.WriteAsync(Encoding.ASCII.GetBytes("INVITE sip:x@y SIP/2.0\r\nContent-Length: 99999999\r\n\r\n"));
+            var buf = new byte[16];
+            stream.ReadTimeout = 5000;
+            int n = await stream.ReadAsync(buf).AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+            Assert.Equal(0, n); // the device hung up on it
+        }
+        Assert.True(room.Agent.Transport.Rejected >= 1);
+        Assert.Contains("Content-Length", room.Agent.Transport.LastRejection, StringComparison.Ordinal);
+        using var caller = new AgentRig(user: "caller", tcpPort: 0);
+        var call = caller.Agent.Dial($"sip:room@127.0.0.1:{tcp.Port};transport=tcp");
+        await call.Connected.WaitAsync(TimeSpan.FromSeconds(15));
+        call.Hangup();
+    }
 }

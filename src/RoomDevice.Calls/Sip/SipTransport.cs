@@ -251,7 +251,9 @@ public sealed class SipTransport : IDisposable
                 {
                     if (fill == buf.Length)
                     {
-                        owner.Deliver(buf.AsSpan(0, 0), new SipRemote(SipTransportKind.Tcp, remote));
+                        Interlocked.Increment(ref owner._rejected);
+                        owner.LastRejection = $"no complete message in {buf.Length} bytes";
+                        owner._log.LogWarning("SIP stream from {Remote} sent {Bytes} bytes without a complete message; closing it", remote, buf.Length);
                         break;
                     }
                     int n = await stream.ReadAsync(buf.AsMemory(fill), owner._stop.Token).ConfigureAwait(false);

@@ -62,7 +62,8 @@ internal static class CallRun
             Media = new LocalMediaCapabilities { Codecs = codecs },
         };
         using var agent = new SipUserAgent(settings,
-            () => new MediaSession(bridge, local, new MediaSessionSettings { Cname = "roomdevice@" + local }, TimeProvider.System, null!));
+            () => new MediaSession(bridge, local, new MediaSessionSettings { Cname = "roomdevice@" + local }, TimeProvider.System,
+                Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance));
         agent.Start();
         await stdout.WriteLineAsync($"calling {target} from {agent.LocalEndPoint}").ConfigureAwait(false);
         var call = agent.Dial(request.Uri);
