@@ -45,6 +45,7 @@ public sealed class EchoCanceller
     private double _sEf, _sEb, _sD, _sY;
     private int _badBackground;
     private int _pathChangeBlocks;
+    private int _bgMuchBetter;
     private double _sDr, _sEr, _sDLong;
     private long _blocks;
     private double _erleNum, _erleDen;
@@ -301,6 +302,11 @@ public sealed class EchoCanceller
         _sEf = (a * _sEf) + ef2;
         _sD = (a * _sD) + d2;
         ReadOnlySpan<float> outErr = _ef;
+        if (_sEb >= 0.4 * _sEf)
+        {
+            _bgMuchBetter = 0;
+        }
+
         // Echo path change: the foreground makes the signal louder than the microphone. Start
         // both filters afresh (cold convergence is faster than unlearning a wrong path).
         _sDLong = (0.995 * _sDLong) + (0.005 * _sD);
@@ -328,6 +334,20 @@ public sealed class EchoCanceller
         if (outErr == mic)
         {
             // Already decided: pass the microphone through for this block.
+        }
+        else if (_sEb < 0.4 * _sEf && ++_bgMuchBetter >= 10)
+        {
+            // The background has been far better than the foreground for 80 ms: the echo path
+            // changed under a foreground that still half-fits. Take the background and let the
+            // suppressor treat the filter as re-converging.
+            Array.Copy(_wbr, _wfr, _wbr.Length);
+            Array.Copy(_wbi, _wfi, _wbi.Length);
+            _sEf = _sEb;
+            outErr = _eb;
+            Copies++;
+            PathResets++;
+            Reliability = 0;
+            _bgMuchBetter = 0;
         }
         else if (_sEb < 0.7 * _sEf && _sEb < (_sEf > 0.8 * _sD && !local && Reliability < 1f ? 1.0 : CopyErleRatio) * _sD && eb2 < ef2)
         {
