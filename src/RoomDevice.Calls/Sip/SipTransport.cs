@@ -119,10 +119,22 @@ public sealed class SipTransport : IDisposable
     private TcpConnection Connect(IPEndPoint ep)
     {
         var client = new TcpClient(ep.AddressFamily);
-        if (!client.ConnectAsync(ep.Address, ep.Port).Wait(TimeSpan.FromSeconds(5)))
+        try
+        {
+            if (!client.ConnectAsync(ep.Address, ep.Port).Wait(TimeSpan.FromSeconds(5)))
+            {
+                throw new SocketException((int)SocketError.TimedOut);
+            }
+        }
+        catch (AggregateException e) when (e.InnerException is SocketException se)
         {
             client.Dispose();
-            throw new SocketException((int)SocketError.TimedOut);
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(se);
+        }
+        catch (SocketException)
+        {
+            client.Dispose();
+            throw;
         }
         var c = new TcpConnection(this, client, ep);
         c.Start();

@@ -228,6 +228,7 @@ public sealed class TransactionTimerTests
         var first = peer.Receive()!;
         Assert.Equal(488, first.StatusCode);
         Assert.Contains("no common audio codec", first["Warning"], StringComparison.Ordinal);
+        Thread.Sleep(200); // the agent's receive thread arms timer G right after sending
         // Timer G: 0.5, 1, 2, 4, 4 s (capped at T2).
         foreach (double s in (double[])[0.5, 1, 2, 4, 4])
         {
