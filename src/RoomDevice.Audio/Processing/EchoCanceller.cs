@@ -138,6 +138,9 @@ public sealed class EchoCanceller
     /// <summary>Set by the capture chain when the suppressor hears the local talker (double talk): slower background adaptation, stricter copies, no path restarts.</summary>
     public bool LocalSpeechHint { get; set; }
 
+    /// <summary>Background step scale while the local talker is heard.</summary>
+    public float LocalSpeechStepScale { get; set; } = 0.25f;
+
     /// <summary>Partitions whose gradient is constrained (made causal) per block, round robin.</summary>
     public int ConstraintsPerBlock { get; set; } = 1;
 
@@ -270,7 +273,7 @@ public sealed class EchoCanceller
         if (local)
         {
             // The local talker is in the error: adapt the background gently.
-            TensorPrimitives.Multiply(_mu, 0.25f, _mu);
+            TensorPrimitives.Multiply(_mu, LocalSpeechStepScale, _mu);
         }
 
         TensorPrimitives.Multiply(_er, _mu, _er);
