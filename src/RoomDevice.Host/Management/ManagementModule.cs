@@ -48,11 +48,15 @@ internal sealed class HostRestarter(IHostApplicationLifetime lifetime, ILogger<H
 internal sealed partial class EmbeddedBrokerService(EmbeddedBrokerService.Settings settings, ILogger<EmbeddedBrokerService> log) : IHostedService, IAsyncDisposable
 {
     private EmbeddedBroker? _broker;
+    private int? _existingPort;
 
     internal sealed record Settings(bool Enabled, int Port);
 
-    /// <summary>The port of the running embedded broker, or null when none runs.</summary>
-    public int? Port => _broker?.Port;
+    /// <summary>
+    /// The loopback port the device should use: the running embedded broker's, or that of a broker
+    /// already listening on the embedded broker's port; null when management uses a configured broker.
+    /// </summary>
+    public int? Port => _broker?.Port ?? _existingPort;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -63,6 +67,14 @@ internal sealed partial class EmbeddedBrokerService(EmbeddedBrokerService.Settin
         try
         {
             _broker = await EmbeddedBroker.StartAsync(settings.Port).ConfigureAwait(false);
+        }
+        catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse && settings.Port != 0)
+        {
+            // Debian's mosquitto package starts a broker on 127.0.0.1:1883 of its own; a developer
+            // machine that has one should still run the simulated device, against that broker.
+            _existingPort = settings.Port;
+            LogUsingExisting(log, settings.Port);
+            return;
         }
         catch (System.Net.Sockets.SocketException ex)
         {
@@ -84,6 +96,9 @@ internal sealed partial class EmbeddedBrokerService(EmbeddedBrokerService.Settin
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Embedded MQTT broker listening on 127.0.0.1:{Port} (no Mqtt:Host configured); try: roomctl devices --port {Port}")]
     private static partial void LogStarted(ILogger log, int port);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "127.0.0.1:{Port} is already taken, so no embedded MQTT broker was started; the device uses the broker listening there (set Mqtt:Port to another port to get an embedded one)")]
+    private static partial void LogUsingExisting(ILogger log, int port);
 }
 
 /// <summary>The device agent as a hosted service.</summary>
