@@ -169,106 +169,88 @@ public sealed class SimulatedSoundCard : IDisposable
     }
 }
 
-/// <summary>The simulated microphone array: frames come from the <see cref="SimulatedSoundCard"/>'s room.</summary>
-public sealed class SimulatedCaptureDevice : ICaptureDevice
+/// <summary>One end of the simulated sound card: attaches a ring to the card's clock.</summary>
+public abstract class SimulatedCardEndpoint : IDisposable
 {
     private readonly SimulatedSoundCard _card;
+    private readonly bool _capture;
 
-    internal SimulatedCaptureDevice(SimulatedSoundCard card, AudioFormat format)
+    private protected SimulatedCardEndpoint(SimulatedSoundCard card, AudioFormat format, bool capture, string name)
     {
         _card = card;
+        _capture = capture;
         Format = format;
+        Name = name;
     }
 
-    /// <inheritdoc />
-    public string Name => "simulated:mics";
+    /// <summary>Device name, as the ALSA devices print theirs.</summary>
+    public string Name { get; }
 
-    /// <inheritdoc />
+    /// <summary>Rate, channels and frame length.</summary>
     public AudioFormat Format { get; }
 
-    /// <inheritdoc />
+    /// <summary>True between <see cref="Start"/> and <see cref="Stop"/>.</summary>
     public bool Running { get; private set; }
 
-    /// <inheritdoc />
+    /// <summary>Ticks the card's clock ran late (the simulated xruns).</summary>
     public long Xruns => _card.LateTicks;
 
-    /// <inheritdoc />
+    /// <summary>The simulated card has nothing to warn about.</summary>
     public string? Warning => null;
 
-    /// <inheritdoc />
+    /// <summary>Attaches <paramref name="ring"/> to the card's clock.</summary>
     public void Start(FrameRing ring)
     {
         ArgumentNullException.ThrowIfNull(ring);
         if (ring.FrameSamples != Format.FrameLength)
         {
-            throw new ArgumentException($"ring carries {ring.FrameSamples}-sample frames; '{Name}' delivers {Format.FrameLength} ({Format})", nameof(ring));
+            throw new ArgumentException($"ring carries {ring.FrameSamples}-sample frames; '{Name}' {(_capture ? "delivers" : "plays")} {Format.FrameLength} ({Format})", nameof(ring));
         }
         Running = true;
-        _card.Attach(capture: true, ring);
+        _card.Attach(_capture, ring);
     }
 
-    /// <inheritdoc />
+    /// <summary>Detaches the ring.</summary>
     public void Stop()
     {
         if (Running)
         {
             Running = false;
-            _card.Attach(capture: true, null);
+            _card.Attach(_capture, null);
         }
     }
 
-    /// <inheritdoc />
-    public void Dispose() => Stop();
+    /// <summary>Stops.</summary>
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Stops when <paramref name="disposing"/>.</summary>
+    protected virtual void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            Stop();
+        }
+    }
+}
+
+/// <summary>The simulated microphone array: frames come from the <see cref="SimulatedSoundCard"/>'s room.</summary>
+public sealed class SimulatedCaptureDevice : SimulatedCardEndpoint, ICaptureDevice
+{
+    internal SimulatedCaptureDevice(SimulatedSoundCard card, AudioFormat format)
+        : base(card, format, capture: true, "simulated:mics")
+    {
+    }
 }
 
 /// <summary>The simulated loudspeaker: frames go into the <see cref="SimulatedSoundCard"/>'s room.</summary>
-public sealed class SimulatedPlaybackDevice : IPlaybackDevice
+public sealed class SimulatedPlaybackDevice : SimulatedCardEndpoint, IPlaybackDevice
 {
-    private readonly SimulatedSoundCard _card;
-
     internal SimulatedPlaybackDevice(SimulatedSoundCard card, AudioFormat format)
+        : base(card, format, capture: false, "simulated:speaker")
     {
-        _card = card;
-        Format = format;
     }
-
-    /// <inheritdoc />
-    public string Name => "simulated:speaker";
-
-    /// <inheritdoc />
-    public AudioFormat Format { get; }
-
-    /// <inheritdoc />
-    public bool Running { get; private set; }
-
-    /// <inheritdoc />
-    public long Xruns => _card.LateTicks;
-
-    /// <inheritdoc />
-    public string? Warning => null;
-
-    /// <inheritdoc />
-    public void Start(FrameRing ring)
-    {
-        ArgumentNullException.ThrowIfNull(ring);
-        if (ring.FrameSamples != Format.FrameLength)
-        {
-            throw new ArgumentException($"ring carries {ring.FrameSamples}-sample frames; '{Name}' plays {Format.FrameLength} ({Format})", nameof(ring));
-        }
-        Running = true;
-        _card.Attach(capture: false, ring);
-    }
-
-    /// <inheritdoc />
-    public void Stop()
-    {
-        if (Running)
-        {
-            Running = false;
-            _card.Attach(capture: false, null);
-        }
-    }
-
-    /// <inheritdoc />
-    public void Dispose() => Stop();
 }
