@@ -1,3 +1,4 @@
+using RoomDevice.Host.Tests.Support;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -14,18 +15,7 @@ public sealed class AudioVerbsTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static (int Exit, string Out, string Err) Invoke(params string[] args)
-    {
-        var root = new RootCommand("test");
-        foreach (Command c in CliVerbs.All())
-        {
-            root.Subcommands.Add(c);
-        }
-        using var stdout = new StringWriter(CultureInfo.InvariantCulture);
-        using var stderr = new StringWriter(CultureInfo.InvariantCulture);
-        int exit = root.Parse(args).Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
-        return (exit, stdout.ToString(), stderr.ToString());
-    }
+    private static (int Exit, string Out, string Err) Invoke(params string[] args) => CliInvoker.Run(args);
 
     /// <summary>
     /// Runs roomdevice in a child process. Used for ALSA's share plugin, which keeps process-wide

@@ -10,18 +10,7 @@ namespace RoomDevice.Host.Tests.Calls;
 
 public sealed class CallVerbTests
 {
-    private static async Task<(int Exit, string Out, string Err)> Invoke(params string[] args)
-    {
-        var root = new RootCommand("test");
-        foreach (Command c in CliVerbs.All())
-        {
-            root.Subcommands.Add(c);
-        }
-        using var stdout = new StringWriter(CultureInfo.InvariantCulture);
-        using var stderr = new StringWriter(CultureInfo.InvariantCulture);
-        int exit = await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr });
-        return (exit, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Exit, string Out, string Err)> Invoke(params string[] args) => CliInvoker.RunAsync(args);
 
     [Theory]
     [InlineData(new[] { "call", "--uri", "http://example.com" }, "scheme 'http'")]

@@ -1,3 +1,4 @@
+using RoomDevice.Host.Tests.Support;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -47,18 +48,7 @@ public sealed class CodecVerbFiles : IDisposable
 
 public sealed class AudioCodecVerbTests(CodecVerbFiles files) : IClassFixture<CodecVerbFiles>
 {
-    private static (int Exit, string Out, string Err) Invoke(params string[] args)
-    {
-        var root = new RootCommand("test");
-        foreach (Command c in CliVerbs.All())
-        {
-            root.Subcommands.Add(c);
-        }
-        using var stdout = new StringWriter(CultureInfo.InvariantCulture);
-        using var stderr = new StringWriter(CultureInfo.InvariantCulture);
-        int exit = root.Parse(args).Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
-        return (exit, stdout.ToString(), stderr.ToString());
-    }
+    private static (int Exit, string Out, string Err) Invoke(params string[] args) => CliInvoker.Run(args);
 
     private static int Count(string output, string mode) =>
         int.Parse(Regex.Match(output, $@"^{mode}\s+(\d+)", RegexOptions.Multiline).Groups[1].Value, CultureInfo.InvariantCulture);

@@ -1,3 +1,4 @@
+using RoomDevice.Host.Tests.Support;
 using System.CommandLine;
 using System.Globalization;
 using RoomDevice.Audio.Processing;
@@ -47,19 +48,7 @@ public sealed class VoiceVerbFiles : IDisposable
 
 public sealed class AudioVoiceVerbTests(VoiceVerbFiles files) : IClassFixture<VoiceVerbFiles>
 {
-    private static (int Exit, string Out, string Err) Invoke(params string[] args)
-    {
-        var root = new RootCommand("test");
-        foreach (Command c in CliVerbs.All())
-        {
-            root.Subcommands.Add(c);
-        }
-
-        using var stdout = new StringWriter(CultureInfo.InvariantCulture);
-        using var stderr = new StringWriter(CultureInfo.InvariantCulture);
-        int exit = root.Parse(args).Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
-        return (exit, stdout.ToString(), stderr.ToString());
-    }
+    private static (int Exit, string Out, string Err) Invoke(params string[] args) => CliInvoker.Run(args);
 
     [Theory]
     [InlineData("managed")]
