@@ -33,6 +33,7 @@ internal sealed class CoreModule : IHostModule
         services.AddSingleton<IPeripheralProbe, ConfigurationProbe>();
         services.AddSingleton<IPeripheralProbe, StateDirectoryProbe>();
         services.AddSingleton<ITelemetrySource, HostTelemetry>();
+        services.AddHostedService<FleetLayerFaultService>();
     }
 
     /// <summary>The trimmed text of a small system file, or null when it is absent or unreadable.</summary>
@@ -49,12 +50,17 @@ internal sealed class CoreModule : IHostModule
     }
 }
 
-/// <summary>Selftest row: the layered configuration is acceptable.</summary>
+/// <summary>
+/// Selftest and health row: the layered configuration is acceptable; degraded, with the reason,
+/// when the fleet layer was refused and the device runs on its last good copy or without it.
+/// </summary>
 internal sealed class ConfigurationProbe(DeviceConfiguration config) : IPeripheralProbe
 {
-    public ProbeResult Probe() => config.IsValid
-        ? new ProbeResult("configuration", true, ProbeStatus.Ok, $"{config.Layers.Count} layers, board {config.Evaluation.Get<DeviceOptions>().Board}")
-        : new ProbeResult("configuration", true, ProbeStatus.Missing, config.Issues[0].ToString());
+    public ProbeResult Probe() => !config.IsValid
+        ? new ProbeResult("configuration", true, ProbeStatus.Missing, DeviceConfiguration.Redact(config.Issues[0]).ToString())
+        : config.FleetFallback is { } fallback
+            ? new ProbeResult("configuration", true, ProbeStatus.Degraded, fallback.Describe())
+            : new ProbeResult("configuration", true, ProbeStatus.Ok, $"{config.Layers.Count} layers, board {config.Evaluation.Get<DeviceOptions>().Board}");
 }
 
 /// <summary>Selftest row: the state folder exists and is writable.</summary>

@@ -13,6 +13,29 @@ internal sealed record ConfigRequest(string? ConfigDirectory, bool Simulate, IRe
 /// <summary>A command-line mistake: the message says what was wrong and what is accepted.</summary>
 internal sealed class UsageException(string message) : Exception(message);
 
+/// <summary>One fleet layer file that was refused, with every problem it caused.</summary>
+/// <param name="Path">The file.</param>
+/// <param name="Issues">Why: not readable JSON, or the keys and values it made invalid.</param>
+internal sealed record RejectedFleetFile(string Path, IReadOnlyList<ConfigIssue> Issues);
+
+/// <summary>
+/// The fleet layer (<c>applied-config.json</c>) made the configuration invalid on its own, so the
+/// device starts on its last good copy (<see cref="UsedFile"/>) or, when that fails too, without a
+/// fleet layer. The refused files stay as they are for diagnosis.
+/// </summary>
+/// <param name="Rejected">Every refused file, in the order tried.</param>
+/// <param name="UsedFile">The last good copy in use, or null when the device runs without a fleet layer.</param>
+internal sealed record FleetLayerFallback(IReadOnlyList<RejectedFleetFile> Rejected, string? UsedFile)
+{
+    /// <summary>What the device runs on instead, for logs and health.</summary>
+    public string Outcome => UsedFile is null ? "running without the fleet layer" : "running on the last good copy " + UsedFile;
+
+    /// <summary>One line: every refused file with all its problems, then the outcome.</summary>
+    public string Describe() =>
+        string.Join("; ", Rejected.Select(r => $"{r.Path} refused ({string.Join("; ", r.Issues.Select(i => DeviceConfiguration.Redact(i).ToString()))})"))
+        + "; " + Outcome;
+}
+
 /// <summary>
 /// The device's configuration, layered lowest first: built-in defaults, <c>site.json</c>,
 /// <c>boards/&lt;Device:Board&gt;.json</c>, <c>device.json</c>, <c>&lt;state&gt;/applied-config.json</c>
@@ -31,7 +54,7 @@ internal sealed class DeviceConfiguration
     public const string SystemStateDirectory = "/var/lib/roomdevice";
 
     /// <summary>Name of the fleet's applied sections file inside the state folder.</summary>
-    public const string AppliedConfigFile = "applied-config.json";
+    public const string AppliedConfigFile = RoomDevice.Management.Config.AppliedConfigStore.FileName;
 
     private DeviceConfiguration(OptionsSchema schema, ConfigEvaluation evaluation, IReadOnlyList<ConfigIssue> issues, string configDirectory,
         string stateDirectory, string boardFile, IReadOnlyList<string> layers, bool simulate)
@@ -65,6 +88,12 @@ internal sealed class DeviceConfiguration
     public bool Simulate { get; }
 
     public bool IsValid => Issues.Count == 0;
+
+    /// <summary>Set when the fleet layer was refused and the device runs on its last good copy or without it.</summary>
+    public FleetLayerFallback? FleetFallback { get; private init; }
+
+    /// <summary>Suffix of the fleet layer's last good copy (kept by fleet management's atomic writes).</summary>
+    public const string LastGoodSuffix = RoomDevice.Management.Storage.AtomicFile.LastGoodSuffix;
 
     /// <summary>Loads the layers for <paramref name="request"/>; problems land in <see cref="Issues"/>, usage mistakes throw <see cref="UsageException"/>.</summary>
     public static DeviceConfiguration Load(OptionsSchema schema, ConfigRequest request, IDictionary? environment = null)
@@ -106,7 +135,29 @@ internal sealed class DeviceConfiguration
             layerNames.Insert(site is null ? 1 : 2, board.Source);
         }
 
-        ConfigLayer? applied = ReadFile(Path.Combine(stateDir, AppliedConfigFile), issues, layerNames);
+        string appliedPath = Path.Combine(stateDir, AppliedConfigFile);
+        ConfigLayer?[] own = [site, board, device];
+        ConfigEvaluation withoutFleet = ConfigEngine.Evaluate(schema, [.. own.OfType<ConfigLayer>(), .. env, .. cmd]);
+        ConfigLayer? applied = null;
+        FleetLayerFallback? fallback = null;
+        ConfigEvaluation eval;
+        if (issues.Count > 0 || !withoutFleet.IsValid)
+        {
+            // The operator's own files (or environment, command line) are wrong: that stops start-up,
+            // and every problem is listed, the fleet layer's included.
+            applied = ReadFile(appliedPath, issues, null);
+            ConfigLayer?[] all = [site, board, device, applied, .. env, .. cmd];
+            eval = ConfigEngine.Evaluate(schema, all.OfType<ConfigLayer>());
+            issues.AddRange(eval.Issues);
+        }
+        else
+        {
+            (applied, eval, fallback) = ChooseFleetLayer(schema, appliedPath, own, env, cmd, withoutFleet);
+        }
+        if (applied is not null)
+        {
+            layerNames.Add(applied.Source);
+        }
         if (env.Count > 0)
         {
             layerNames.Add("environment " + EnvironmentPrefix + "*");
@@ -115,10 +166,46 @@ internal sealed class DeviceConfiguration
         {
             layerNames.Add("command line --set");
         }
-        ConfigLayer?[] all = [site, board, device, applied, .. env, .. cmd];
-        ConfigEvaluation eval = ConfigEngine.Evaluate(schema, all.OfType<ConfigLayer>());
-        issues.AddRange(eval.Issues);
-        return new DeviceConfiguration(schema, eval, issues, dir, stateDir, boardFile, layerNames, request.Simulate);
+        return new DeviceConfiguration(schema, eval, issues, dir, stateDir, boardFile, layerNames, request.Simulate) { FleetFallback = fallback };
+    }
+
+    /// <summary>
+    /// The configuration without the fleet layer is valid, so a problem that appears with it is the
+    /// fleet layer's alone: a corrupt or unacceptable <c>applied-config.json</c> must not keep the room
+    /// dark. Tries the file, then its last good copy, then goes without; never changes either file.
+    /// </summary>
+    private static (ConfigLayer? Layer, ConfigEvaluation Evaluation, FleetLayerFallback? Fallback) ChooseFleetLayer(
+        OptionsSchema schema, string appliedPath, ConfigLayer?[] own, List<ConfigLayer> env, List<ConfigLayer> cmd, ConfigEvaluation withoutFleet)
+    {
+        if (!File.Exists(appliedPath))
+        {
+            return (null, withoutFleet, null);
+        }
+        var rejected = new List<RejectedFleetFile>();
+        foreach (string candidate in new[] { appliedPath, appliedPath + LastGoodSuffix })
+        {
+            if (candidate != appliedPath && !File.Exists(candidate))
+            {
+                continue;
+            }
+            var problems = new List<ConfigIssue>();
+            ConfigLayer? layer = ReadFile(candidate, problems, null);
+            if (layer is not null)
+            {
+                ConfigEvaluation e = ConfigEngine.Evaluate(schema, [.. own.OfType<ConfigLayer>(), layer, .. env, .. cmd]);
+                if (e.IsValid)
+                {
+                    return (layer, e, rejected.Count == 0 ? null : new FleetLayerFallback(rejected, candidate));
+                }
+                problems.AddRange(e.Issues);
+            }
+            else if (problems.Count == 0)
+            {
+                problems.Add(new ConfigIssue("(file)", null, candidate, "disappeared while it was read", "a JSON object of sections"));
+            }
+            rejected.Add(new RejectedFleetFile(candidate, problems));
+        }
+        return (null, withoutFleet, new FleetLayerFallback(rejected, null));
     }
 
     /// <summary>The folder holding site.json, device.json and boards/.</summary>
@@ -277,6 +364,19 @@ internal sealed class DeviceConfiguration
             w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {v.Key.PadRight(width)} = {value}    <- {v.Source}"));
         }
         w.WriteLine();
+        if (FleetFallback is { } fb)
+        {
+            foreach (RejectedFleetFile r in fb.Rejected)
+            {
+                w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Fleet layer {r.Path} refused ({r.Issues.Count} problem(s)); the file is kept as it is:"));
+                foreach (ConfigIssue i in r.Issues)
+                {
+                    w.WriteLine("  " + Redact(i));
+                }
+            }
+            w.WriteLine("Fleet layer: " + fb.Outcome + " (the next valid desired config from the fleet replaces it).");
+            w.WriteLine();
+        }
         if (IsValid)
         {
             w.WriteLine("Configuration is valid.");

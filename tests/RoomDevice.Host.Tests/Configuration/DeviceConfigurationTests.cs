@@ -104,11 +104,14 @@ public class DeviceConfigurationTests
     }
 
     [Fact]
-    public void An_unknown_key_in_the_applied_config_is_reported()
+    public void An_unknown_key_in_the_applied_config_is_reported_and_the_fleet_layer_refused()
     {
         using TempFolder t = Layers();
         t.Write("state/applied-config.json", """{ "Room": { "Loudness": 3 } }""");
-        ConfigIssue i = Assert.Single(Load(t).Issues);
+        DeviceConfiguration c = Load(t);
+        Assert.True(c.IsValid, string.Join("\n", c.Issues));
+        RejectedFleetFile r = Assert.Single(c.FleetFallback!.Rejected);
+        ConfigIssue i = Assert.Single(r.Issues);
         Assert.Equal("Room:Loudness", i.Key);
         Assert.Equal(Path.Combine(t.State, "applied-config.json"), i.Source);
         Assert.Equal("unknown key", i.Problem);
