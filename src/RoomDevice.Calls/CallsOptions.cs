@@ -22,6 +22,21 @@ public sealed class CallsOptions : IDeviceOptions
     /// <summary>Also listen on TCP.</summary>
     public bool TcpEnabled { get; set; } = true;
 
+    /// <summary>SIP over TLS listening port (used when <see cref="TlsCertificate"/> is set); 0 picks a free one.</summary>
+    public int TlsPort { get; set; } = 5061;
+
+    /// <summary>PEM certificate presented for SIP over TLS; empty means no TLS listener (dialling sips: still works).</summary>
+    public string TlsCertificate { get; set; } = "";
+
+    /// <summary>PEM private key of <see cref="TlsCertificate"/>.</summary>
+    public string TlsPrivateKey { get; set; } = "";
+
+    /// <summary>PEM file of the authorities trusted for TLS peers; empty means the system store.</summary>
+    public string TlsCaCertificates { get; set; } = "";
+
+    /// <summary>Check TLS peers' certificates (chain, and the name of servers dialled). On by default.</summary>
+    public bool TlsValidatePeer { get; set; } = true;
+
     /// <summary>SIP user part (From, Contact).</summary>
     public string User { get; set; } = "room";
 
@@ -77,6 +92,15 @@ public sealed class CallsOptions : IDeviceOptions
         v.Check(LocalAddress == "auto" || IPAddress.TryParse(LocalAddress, out var a) && a.AddressFamily == AddressFamily.InterNetwork,
             nameof(LocalAddress), LocalAddress, "auto or an IPv4 address such as 192.168.1.20", "not an IPv4 address");
         v.Range(nameof(SipPort), SipPort, 0, 65535);
+        v.Range(nameof(TlsPort), TlsPort, 0, 65535);
+        try
+        {
+            _ = LoadTls();
+        }
+        catch (SipTlsConfigException e)
+        {
+            v.Report(e.Key, e.Value, e.Problem, "readable PEM files: TlsCertificate with TlsPrivateKey, and optionally TlsCaCertificates");
+        }
         v.Check(User.Length > 0 && User.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '+'), nameof(User), User,
             "letters, digits, - _ . +", "not a usable SIP user part");
         v.Check(!DisplayName.Contains('"', StringComparison.Ordinal), nameof(DisplayName), DisplayName, "text without double quotes", "contains a double quote");
@@ -141,6 +165,11 @@ public sealed class CallsOptions : IDeviceOptions
         return IPAddress.Loopback;
     }
 
+    /// <summary>TLS settings from these options; throws <see cref="SipTlsConfigException"/> naming the key whose file is unusable.</summary>
+    public SipTlsSettings LoadTls() =>
+        SipTlsSettings.Load(TlsCertificate, TlsPrivateKey, TlsCaCertificates, TlsValidatePeer, TlsPort,
+            nameof(TlsCertificate), nameof(TlsPrivateKey), nameof(TlsCaCertificates));
+
     /// <summary>User-agent settings from these options.</summary>
     public SipUserAgentSettings ToAgentSettings(IPAddress address, int port) => new()
     {
@@ -155,6 +184,7 @@ public sealed class CallsOptions : IDeviceOptions
         RegisterExpiresSeconds = RegisterExpiresSeconds,
         AutoAnswer = AutoAnswer,
         RingTimeoutSeconds = RingTimeoutSeconds,
+        Tls = port == 0 ? LoadTls() with { Port = 0 } : LoadTls(),
         Media = new LocalMediaCapabilities
         {
             Codecs = [.. Codecs.Select(c => ParseCodec(c)!.Value).Distinct()],

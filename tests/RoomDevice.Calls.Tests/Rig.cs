@@ -10,12 +10,13 @@ namespace RoomDevice.Calls.Tests;
 /// <summary>A user agent on loopback with its own audio bridge, the way the host wires one.</summary>
 internal sealed class AgentRig : IDisposable
 {
-    public AgentRig(bool autoAnswer = true, string user = "room", string? password = null, TimeProvider? time = null, int? tcpPort = null, int sampleRate = 16000)
+    public AgentRig(bool autoAnswer = true, string user = "room", string? password = null, TimeProvider? time = null, int? tcpPort = null, int sampleRate = 16000,
+        SipTlsSettings? tls = null)
     {
         Bridge = new CallAudioBridge(sampleRate, 64);
         var t = time ?? TimeProvider.System;
         Agent = new SipUserAgent(
-            new SipUserAgentSettings { Address = IPAddress.Loopback, UdpPort = 0, TcpPort = tcpPort, User = user, Password = password, AutoAnswer = autoAnswer },
+            new SipUserAgentSettings { Address = IPAddress.Loopback, UdpPort = 0, TcpPort = tcpPort, User = user, Password = password, AutoAnswer = autoAnswer, Tls = tls },
             () => new MediaSession(Bridge, IPAddress.Loopback, new MediaSessionSettings(), TimeProvider.System, Log),
             t, Log);
         Agent.Start();

@@ -11,6 +11,8 @@ public enum SipTransportKind
     Udp,
     /// <summary>TCP stream, framed by Content-Length.</summary>
     Tcp,
+    /// <summary>TLS over TCP (sips: or ;transport=tls), framed like TCP.</summary>
+    Tls,
 }
 
 /// <summary>A sip: URI: user, host, port and parameters.</summary>
@@ -19,10 +21,16 @@ public sealed record SipUri(string Scheme, string? User, string Host, int? Port,
     /// <summary>Port to use when none is given.</summary>
     public int EffectivePort => Port ?? (Scheme == "sips" ? 5061 : 5060);
 
-    /// <summary>Transport named by the transport parameter (UDP when absent).</summary>
+    /// <summary>Transport: TLS for sips: or ;transport=tls, TCP for ;transport=tcp, UDP otherwise.</summary>
     public SipTransportKind Transport =>
-        Parameters.TryGetValue("transport", out string? t) && string.Equals(t, "tcp", StringComparison.OrdinalIgnoreCase)
-            ? SipTransportKind.Tcp : SipTransportKind.Udp;
+        Scheme == "sips" ? SipTransportKind.Tls
+        : !Parameters.TryGetValue("transport", out string? t) ? SipTransportKind.Udp
+        : string.Equals(t, "tls", StringComparison.OrdinalIgnoreCase) ? SipTransportKind.Tls
+        : string.Equals(t, "tcp", StringComparison.OrdinalIgnoreCase) ? SipTransportKind.Tcp
+        : SipTransportKind.Udp;
+
+    /// <summary>Port to use when none is given, for the transport in use (5061 for TLS).</summary>
+    public int TransportPort => Port ?? (Transport == SipTransportKind.Tls ? 5061 : 5060);
 
     /// <summary>Parses "sip:user@host:port;params"; false with an error naming the fault.</summary>
     public static bool TryParse(string? text, out SipUri? uri, out string error)

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using Microsoft.Extensions.Logging;
 
 namespace RoomDevice.Calls.Sip;
@@ -13,20 +15,26 @@ public readonly record struct SipRemote(SipTransportKind Transport, IPEndPoint E
 }
 
 /// <summary>
-/// SIP over UDP and TCP on one address. Receive loops parse every datagram or stream frame and
-/// hand good messages on; garbage is counted and logged and never stops a loop.
+/// SIP over UDP, TCP and TLS on one address. Receive loops parse every datagram or stream frame and
+/// hand good messages on; garbage (including failed TLS handshakes) is counted and logged and never
+/// stops a loop. TLS reuses the TCP framing over an <see cref="SslStream"/>; it listens only when a
+/// certificate is configured, and dials out whenever a URI asks for it.
 /// </summary>
 public sealed class SipTransport : IDisposable
 {
     private readonly ILogger _log;
     private readonly Socket _udp;
     private readonly TcpListener? _tcp;
-    private readonly ConcurrentDictionary<IPEndPoint, TcpConnection> _connections = new();
+    private readonly TcpListener? _tls;
+    private readonly SipTlsSettings? _tlsSettings;
+    private readonly ConcurrentDictionary<IPEndPoint, string> _tlsHosts = new();
+    private readonly ConcurrentDictionary<IPEndPoint, string> _failures = new();
+    private readonly ConcurrentDictionary<IPEndPoint, StreamConnection> _connections = new();
     private readonly CancellationTokenSource _stop = new();
     private long _rejected;
 
     /// <summary>Binds UDP on <paramref name="udpPort"/> and, when <paramref name="tcpPort"/> is given, TCP (0 picks a free port).</summary>
-    public SipTransport(IPAddress address, int udpPort, int? tcpPort, ILogger logger)
+    public SipTransport(IPAddress address, int udpPort, int? tcpPort, ILogger logger, SipTlsSettings? tls = null)
     {
         ArgumentNullException.ThrowIfNull(address);
         _log = logger;
@@ -48,6 +56,13 @@ public sealed class SipTransport : IDisposable
             }
             TcpEndPoint = (IPEndPoint)_tcp.LocalEndpoint;
         }
+        _tlsSettings = tls;
+        if (tls?.Certificate is not null)
+        {
+            _tls = new TcpListener(address, tls.Port);
+            _tls.Start();
+            TlsEndPoint = (IPEndPoint)_tls.LocalEndpoint;
+        }
     }
 
     /// <summary>Local address.</summary>
@@ -59,7 +74,10 @@ public sealed class SipTransport : IDisposable
     /// <summary>Bound TCP endpoint, when TCP is on.</summary>
     public IPEndPoint? TcpEndPoint { get; }
 
-    /// <summary>Datagrams and frames refused as not SIP.</summary>
+    /// <summary>Bound TLS endpoint, when a TLS certificate is configured.</summary>
+    public IPEndPoint? TlsEndPoint { get; }
+
+    /// <summary>Datagrams, frames and TLS handshakes refused.</summary>
     public long Rejected => Interlocked.Read(ref _rejected);
 
     /// <summary>The latest refusal's reason.</summary>
@@ -74,13 +92,31 @@ public sealed class SipTransport : IDisposable
         _ = Task.Run(UdpLoop);
         if (_tcp is not null)
         {
-            _ = Task.Run(AcceptLoop);
+            _ = Task.Run(() => AcceptLoop(_tcp, SipTransportKind.Tcp));
+        }
+        if (_tls is not null)
+        {
+            _ = Task.Run(() => AcceptLoop(_tls, SipTransportKind.Tls));
         }
     }
 
     /// <summary>Local endpoint for <paramref name="kind"/>.</summary>
-    public IPEndPoint LocalEndPoint(SipTransportKind kind) =>
-        kind == SipTransportKind.Tcp && TcpEndPoint is not null ? TcpEndPoint : UdpEndPoint;
+    public IPEndPoint LocalEndPoint(SipTransportKind kind) => kind switch
+    {
+        SipTransportKind.Tcp when TcpEndPoint is not null => TcpEndPoint,
+        SipTransportKind.Tls when TlsEndPoint is not null => TlsEndPoint,
+        _ => UdpEndPoint,
+    };
+
+    /// <summary>The host name a TLS connection to <paramref name="endPoint"/> must present a certificate for.</summary>
+    public void SetTlsHost(IPEndPoint endPoint, string host)
+    {
+        ArgumentNullException.ThrowIfNull(endPoint);
+        _tlsHosts[endPoint] = host;
+    }
+
+    /// <summary>Why the latest send to <paramref name="to"/> failed (e.g. a refused certificate), or null.</summary>
+    public string? SendFailure(SipRemote to) => _failures.TryGetValue(to.EndPoint, out string? f) ? f : null;
 
     /// <summary>Sends <paramref name="message"/>; false (logged) when the peer cannot be reached.</summary>
     public bool Send(SipMessage message, SipRemote to)
@@ -100,7 +136,11 @@ public sealed class SipTransport : IDisposable
                 _udp.SendTo(bytes, to.EndPoint);
                 return true;
             }
-            var c = _connections.GetOrAdd(to.EndPoint, ep => Connect(ep));
+            if (!_connections.TryGetValue(to.EndPoint, out var c) || c.Kind != to.Transport)
+            {
+                c = Connect(to.EndPoint, to.Transport);
+                _connections[to.EndPoint] = c;
+            }
             if (!c.Send(bytes))
             {
                 _connections.TryRemove(to.EndPoint, out _);
@@ -108,16 +148,18 @@ public sealed class SipTransport : IDisposable
             }
             return true;
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException or AuthenticationException or OperationCanceledException)
         {
-            _log.LogWarning("SIP send to {Remote} failed: {Error}", to, e.Message);
+            string why = _failures.GetOrAdd(to.EndPoint, e.Message);
+            _log.LogWarning("SIP send to {Remote} failed: {Error}", to, why);
             _connections.TryRemove(to.EndPoint, out _);
             return false;
         }
     }
 
-    private TcpConnection Connect(IPEndPoint ep)
+    private StreamConnection Connect(IPEndPoint ep, SipTransportKind kind)
     {
+        _failures.TryRemove(ep, out _);
         var client = new TcpClient(ep.AddressFamily);
         try
         {
@@ -136,9 +178,79 @@ public sealed class SipTransport : IDisposable
             client.Dispose();
             throw;
         }
-        var c = new TcpConnection(this, client, ep);
+        Stream stream = client.GetStream();
+        if (kind == SipTransportKind.Tls)
+        {
+            stream = AuthenticateAsClient(client, ep);
+        }
+        var c = new StreamConnection(this, client, stream, ep, kind, null);
         c.Start();
         return c;
+    }
+
+    private SslStream AuthenticateAsClient(TcpClient client, IPEndPoint ep)
+    {
+        var settings = _tlsSettings ?? new SipTlsSettings();
+        string host = _tlsHosts.TryGetValue(ep, out string? h) ? h : ep.Address.ToString();
+        string refusal = "";
+        var ssl = new SslStream(client.GetStream(), false);
+        var options = new SslClientAuthenticationOptions
+        {
+            TargetHost = host,
+            CertificateChainPolicy = settings.ChainPolicy(),
+            RemoteCertificateValidationCallback = (_, cert, chain, errors) => settings.Judge(cert, chain, errors, true, out refusal),
+            ClientCertificates = settings.Certificate is null ? null : [settings.Certificate],
+        };
+        using var timeout = new CancellationTokenSource(settings.HandshakeTimeout);
+        try
+        {
+            ssl.AuthenticateAsClientAsync(options, timeout.Token).GetAwaiter().GetResult();
+            return ssl;
+        }
+        catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException)
+        {
+            ssl.Dispose();
+            client.Dispose();
+            string why = refusal.Length > 0 ? refusal : e is OperationCanceledException ? "TLS handshake timed out" : "TLS handshake failed: " + e.Message;
+            string failure = $"TLS to {host} ({ep}): {why}";
+            _failures[ep] = failure;
+            _log.LogWarning("TLS connection to {Host} ({Remote}) refused: {Reason}", host, ep, why);
+            throw new AuthenticationException(failure, e);
+        }
+    }
+
+    private async Task<Stream?> AuthenticateAsServer(TcpClient client, IPEndPoint ep)
+    {
+        var settings = _tlsSettings!;
+        string refusal = "";
+        var ssl = new SslStream(client.GetStream(), false);
+        var options = new SslServerAuthenticationOptions
+        {
+            ServerCertificate = settings.Certificate,
+            ClientCertificateRequired = settings.ValidatePeer && settings.TrustedAuthorities is not null,
+            CertificateChainPolicy = settings.ChainPolicy(),
+            RemoteCertificateValidationCallback = (_, cert, chain, errors) => settings.Judge(cert, chain, errors, false, out refusal),
+        };
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+        timeout.CancelAfter(settings.HandshakeTimeout);
+        try
+        {
+            await ssl.AuthenticateAsServerAsync(options, timeout.Token).ConfigureAwait(false);
+            return ssl;
+        }
+        catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            if (_stop.IsCancellationRequested)
+            {
+                return null;
+            }
+            string why = refusal.Length > 0 ? refusal : e is OperationCanceledException ? "TLS handshake timed out" : "TLS handshake failed: " + e.Message;
+            Interlocked.Increment(ref _rejected);
+            LastRejection = why;
+            _log.LogWarning("TLS connection from {Remote} refused: {Reason}", ep, why);
+            return null;
+        }
     }
 
     private async Task UdpLoop()
@@ -193,14 +305,14 @@ public sealed class SipTransport : IDisposable
         }
     }
 
-    private async Task AcceptLoop()
+    private async Task AcceptLoop(TcpListener listener, SipTransportKind kind)
     {
         while (!_stop.IsCancellationRequested)
         {
             TcpClient client;
             try
             {
-                client = await _tcp!.AcceptTcpClientAsync(_stop.Token).ConfigureAwait(false);
+                client = await listener.AcceptTcpClientAsync(_stop.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
             {
@@ -211,7 +323,8 @@ public sealed class SipTransport : IDisposable
                 continue;
             }
             var ep = (IPEndPoint)client.Client.RemoteEndPoint!;
-            var c = new TcpConnection(this, client, ep);
+            var c = new StreamConnection(this, client, kind == SipTransportKind.Tcp ? client.GetStream() : null, ep, kind,
+                kind == SipTransportKind.Tls ? AuthenticateAsServer : null);
             _connections[ep] = c;
             c.Start();
         }
@@ -223,6 +336,7 @@ public sealed class SipTransport : IDisposable
         _stop.Cancel();
         _udp.Dispose();
         _tcp?.Stop();
+        _tls?.Stop();
         foreach (var c in _connections.Values)
         {
             c.Dispose();
@@ -230,9 +344,13 @@ public sealed class SipTransport : IDisposable
         _stop.Dispose();
     }
 
-    private sealed class TcpConnection(SipTransport owner, TcpClient client, IPEndPoint remote) : IDisposable
+    private sealed class StreamConnection(SipTransport owner, TcpClient client, Stream? stream, IPEndPoint remote, SipTransportKind kind,
+        Func<TcpClient, IPEndPoint, Task<Stream?>>? handshake) : IDisposable
     {
         private readonly Lock _write = new();
+        private readonly TaskCompletionSource<Stream?> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public SipTransportKind Kind => kind;
 
         public void Start() => _ = Task.Run(ReadLoop);
 
@@ -242,10 +360,15 @@ public sealed class SipTransport : IDisposable
             {
                 try
                 {
-                    client.GetStream().Write(bytes);
+                    var s = stream ?? (_ready.Task.Wait(TimeSpan.FromSeconds(15)) ? _ready.Task.Result : null);
+                    if (s is null)
+                    {
+                        return false;
+                    }
+                    s.Write(bytes);
                     return true;
                 }
-                catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+                catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or NotSupportedException)
                 {
                     return false;
                 }
@@ -258,7 +381,16 @@ public sealed class SipTransport : IDisposable
             int fill = 0;
             try
             {
-                var stream = client.GetStream();
+                if (stream is null)
+                {
+                    var s = await handshake!(client, remote).ConfigureAwait(false);
+                    _ready.TrySetResult(s);
+                    if (s is null)
+                    {
+                        return;
+                    }
+                    stream = s;
+                }
                 while (true)
                 {
                     if (fill == buf.Length)
@@ -288,7 +420,7 @@ public sealed class SipTransport : IDisposable
                         {
                             break;
                         }
-                        owner.Deliver(buf.AsSpan(0, len), new SipRemote(SipTransportKind.Tcp, remote));
+                        owner.Deliver(buf.AsSpan(0, len), new SipRemote(kind, remote));
                         Buffer.BlockCopy(buf, len, buf, 0, fill - len);
                         fill -= len;
                     }
@@ -299,11 +431,16 @@ public sealed class SipTransport : IDisposable
             }
             finally
             {
-                owner._connections.TryRemove(new KeyValuePair<IPEndPoint, TcpConnection>(remote, this));
+                _ready.TrySetResult(null);
+                owner._connections.TryRemove(new KeyValuePair<IPEndPoint, StreamConnection>(remote, this));
                 Dispose();
             }
         }
 
-        public void Dispose() => client.Dispose();
+        public void Dispose()
+        {
+            stream?.Dispose();
+            client.Dispose();
+        }
     }
 }

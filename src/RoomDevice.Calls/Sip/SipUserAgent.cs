@@ -53,6 +53,9 @@ public sealed record SipUserAgentSettings
 
     /// <summary>Codecs and packet time offered.</summary>
     public LocalMediaCapabilities Media { get; init; } = new();
+
+    /// <summary>SIP over TLS: certificate (to listen), trusted authorities, peer validation; null means defaults (dial out only, system trust).</summary>
+    public SipTlsSettings? Tls { get; init; }
 }
 
 /// <summary>
@@ -90,7 +93,7 @@ public sealed class SipUserAgent : IDisposable
         _mediaFactory = mediaFactory;
         _time = time ?? TimeProvider.System;
         _log = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
-        _transport = new SipTransport(settings.Address, settings.UdpPort, settings.TcpPort, _log);
+        _transport = new SipTransport(settings.Address, settings.UdpPort, settings.TcpPort, _log, settings.Tls);
         _transport.MessageReceived += OnMessage;
         _eventPump = Task.Run(PumpEvents);
     }
@@ -170,11 +173,25 @@ public sealed class SipUserAgent : IDisposable
             + ":" + ep.Port.ToString(CultureInfo.InvariantCulture);
     }
 
-    private string ContactUri(SipTransportKind kind) =>
-        $"sip:{_settings.User}@{HostPort(kind)}" + (kind == SipTransportKind.Tcp ? ";transport=tcp" : "");
+    private string ContactUri(SipTransportKind kind) => kind switch
+    {
+        SipTransportKind.Tls => $"sips:{_settings.User}@{HostPort(kind)}",
+        SipTransportKind.Tcp => $"sip:{_settings.User}@{HostPort(kind)};transport=tcp",
+        _ => $"sip:{_settings.User}@{HostPort(kind)}",
+    };
 
     private string Via(SipTransportKind kind, string branch) =>
-        $"SIP/2.0/{(kind == SipTransportKind.Tcp ? "TCP" : "UDP")} {HostPort(kind)};branch={branch};rport";
+        $"SIP/2.0/{kind.ToString().ToUpperInvariant()} {HostPort(kind)};branch={branch};rport";
+
+    private SipRemote RemoteFor(SipUri uri, IPAddress ip)
+    {
+        var remote = new SipRemote(uri.Transport, new IPEndPoint(ip, uri.TransportPort));
+        if (remote.Transport == SipTransportKind.Tls)
+        {
+            _transport.SetTlsHost(remote.EndPoint, uri.Host);
+        }
+        return remote;
+    }
 
     private string AddressOfRecord => $"sip:{_settings.User}@{_settings.Address}";
 
@@ -193,7 +210,7 @@ public sealed class SipUserAgent : IDisposable
             throw new ArgumentException(error, nameof(target));
         }
         var ip = uri!.ResolveHost() ?? throw new ArgumentException($"host '{uri.Host}' in '{target}' does not resolve to an IPv4 address", nameof(target));
-        var remote = new SipRemote(uri.Transport, new IPEndPoint(ip, uri.EffectivePort));
+        var remote = RemoteFor(uri, ip);
         var media = _mediaFactory();
         var call = new SipCall(this, SipCallDirection.Outgoing, Token(12) + "@" + _settings.Address, Token(6), media)
         {
@@ -245,10 +262,10 @@ public sealed class SipUserAgent : IDisposable
             call.InviteBranch = branch;
         }
         call.AckTo = remote;
-        StartClientTransaction(m, remote, resp => OnInviteResponse(call, m, remote, resp), () => OnInviteTimeout(call, m));
+        StartClientTransaction(m, remote, resp => OnInviteResponse(call, m, remote, resp), () => OnInviteTimeout(call, m, remote));
     }
 
-    private void OnInviteTimeout(SipCall call, SipMessage invite)
+    private void OnInviteTimeout(SipCall call, SipMessage invite, SipRemote remote)
     {
         if (call.State == SipCallState.Connected)
         {
@@ -260,7 +277,8 @@ public sealed class SipUserAgent : IDisposable
         }
         if (ReferenceEquals(invite, call.Invite))
         {
-            Terminate(call, new SipCallEnd(false, call.Cancelled ? "cancelled" : "timeout (no response)", 408));
+            string? failure = _transport.SendFailure(remote);
+            Terminate(call, new SipCallEnd(false, call.Cancelled ? "cancelled" : failure is null ? "timeout (no response)" : "unreachable (" + failure + ")", 408));
         }
     }
 
@@ -462,7 +480,7 @@ public sealed class SipUserAgent : IDisposable
         }
         if (SipUri.TryParse(uriText, out var uri, out _) && uri!.ResolveHost() is IPAddress ip)
         {
-            return new SipRemote(uri.Transport, new IPEndPoint(ip, uri.EffectivePort));
+            return RemoteFor(uri, ip);
         }
         return fallback;
     }
@@ -616,7 +634,7 @@ public sealed class SipUserAgent : IDisposable
                 .Add("Allow", Allow)
                 .Add("Content-Type", "application/sdp");
             invite.Body = Encoding.UTF8.GetBytes(sdp.ToString());
-            StartClientTransaction(invite, target, resp => OnInviteResponse(call, invite, target, resp), () => OnInviteTimeout(call, invite));
+            StartClientTransaction(invite, target, resp => OnInviteResponse(call, invite, target, resp), () => OnInviteTimeout(call, invite, target));
             return tcs.Task;
         }
     }
@@ -760,7 +778,7 @@ public sealed class SipUserAgent : IDisposable
         {
             tx.State = TransactionState.Completed;
             // Timer D (32 s) for INVITE, K (T4) otherwise; zero on TCP.
-            TimeSpan linger = tx.Remote.Transport == SipTransportKind.Tcp ? TimeSpan.Zero
+            TimeSpan linger = tx.Remote.Transport != SipTransportKind.Udp ? TimeSpan.Zero
                 : tx.IsInvite ? TimeSpan.FromSeconds(32) : _settings.Timers.T4;
             tx.Cleanup = _time.CreateTimer(_ =>
             {
@@ -904,7 +922,7 @@ public sealed class SipUserAgent : IDisposable
         }
         // 2xx to INVITE (RFC 6026 accepted state) and non-INVITE finals: absorb retransmissions for 64·T1.
         tx.State = TransactionState.Completed;
-        TimeSpan linger = tx.Remote.Transport == SipTransportKind.Tcp && !invite ? TimeSpan.FromMilliseconds(1) : _settings.Timers.TransactionTimeout;
+        TimeSpan linger = tx.Remote.Transport != SipTransportKind.Udp && !invite ? TimeSpan.FromMilliseconds(1) : _settings.Timers.TransactionTimeout;
         tx.Cleanup = _time.CreateTimer(_ => RemoveServer(tx), null, linger, Timeout.InfiniteTimeSpan);
     }
 
@@ -955,7 +973,7 @@ public sealed class SipUserAgent : IDisposable
                     tx.StopTimers();
                     _server.Remove(tx.Key);
                 }
-            }, null, tx.Remote.Transport == SipTransportKind.Tcp ? TimeSpan.FromMilliseconds(1) : _settings.Timers.T4, Timeout.InfiniteTimeSpan);
+            }, null, tx.Remote.Transport != SipTransportKind.Udp ? TimeSpan.FromMilliseconds(1) : _settings.Timers.T4, Timeout.InfiniteTimeSpan);
             return;
         }
         if (!_calls.TryGetValue(ack.CallId, out var call) || call.OkBytes is null || ack.CSeq != call.OkCSeq)
@@ -1323,7 +1341,7 @@ public sealed class SipUserAgent : IDisposable
             _log.LogError("registrar host '{Host}' does not resolve", registrar.Host);
             return;
         }
-        var remote = new SipRemote(registrar.Transport, new IPEndPoint(ip, registrar.EffectivePort));
+        var remote = RemoteFor(registrar, ip);
         string aor = $"sip:{_settings.User}@{registrar.Host}";
         string uri = $"{registrar.Scheme}:{registrar.Host}" + (registrar.Port is int p ? ":" + p.ToString(CultureInfo.InvariantCulture) : "");
         var reg = _registration;
