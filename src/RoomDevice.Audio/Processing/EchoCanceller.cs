@@ -139,7 +139,10 @@ public sealed class EchoCanceller
     public bool LocalSpeechHint { get; set; }
 
     /// <summary>Background step scale while the local talker is heard.</summary>
-    public float LocalSpeechStepScale { get; set; } = 0.25f;
+    public float LocalSpeechStepScale { get; set; } = 0.15f;
+
+    /// <summary>Background step scale while the local talker is heard before the filter has converged.</summary>
+    public float ColdLocalSpeechStepScale { get; set; } = 0.25f;
 
     /// <summary>Partitions whose gradient is constrained (made causal) per block, round robin.</summary>
     public int ConstraintsPerBlock { get; set; } = 1;
@@ -152,6 +155,17 @@ public sealed class EchoCanceller
 
     /// <summary>The background is copied only when its error is this far under the microphone (power ratio); local speech keeps it above.</summary>
     public double CopyErleRatio { get; set; } = 0.25;
+
+    /// <summary>A background takeover counts as an echo path change only when the foreground error is above this share of the microphone power.</summary>
+    public double TakeoverForegroundRatio { get; set; } = 0.1;
+
+    /// <summary>
+    /// While the local talker is heard (and the filter has converged), the background is copied only
+    /// when its error power is under this share of the foreground's; 0 = never. A background that
+    /// fits part of the talker looks better than the foreground, and copying it would leave the
+    /// output filter off the echo path once the talker stops.
+    /// </summary>
+    public double LocalCopyMargin { get; set; }
 
     /// <summary>When false the reference is used as given (no bulk delay estimation).</summary>
     public bool DelayEstimation { get; set; } = true;
@@ -273,7 +287,9 @@ public sealed class EchoCanceller
         if (local)
         {
             // The local talker is in the error: adapt the background gently.
-            TensorPrimitives.Multiply(_mu, LocalSpeechStepScale, _mu);
+            // Before the filter has converged the suppressor's talker detection is unreliable (the
+            // unmodelled echo looks like a talker): slow down less then.
+            TensorPrimitives.Multiply(_mu, Reliability >= 1f ? LocalSpeechStepScale : Math.Max(LocalSpeechStepScale, ColdLocalSpeechStepScale), _mu);
         }
 
         TensorPrimitives.Multiply(_er, _mu, _er);
@@ -343,16 +359,24 @@ public sealed class EchoCanceller
             // The background has been far better than the foreground for 80 ms: the echo path
             // changed under a foreground that still half-fits. Take the background and let the
             // suppressor treat the filter as re-converging.
+            // A foreground that still cancels 10 dB was only behind a better-converged background,
+            // and in a pause of the far end (the microphone holds only the decaying room tail) the
+            // foreground's misadjustment can exceed the tail: a plain copy then, not a path change.
+            bool changed = _sEf > TakeoverForegroundRatio * _sD && _sD > 0.1 * _sDLong;
             Array.Copy(_wbr, _wfr, _wbr.Length);
             Array.Copy(_wbi, _wfi, _wbi.Length);
             _sEf = _sEb;
             outErr = _eb;
             Copies++;
-            PathResets++;
-            Reliability = 0;
+            if (changed)
+            {
+                PathResets++;
+                Reliability = 0;
+            }
+
             _bgMuchBetter = 0;
         }
-        else if (_sEb < 0.7 * _sEf && _sEb < (_sEf > 0.8 * _sD && !local && Reliability < 1f ? 1.0 : CopyErleRatio) * _sD && eb2 < ef2)
+        else if (_sEb < (local && Reliability >= 1f ? LocalCopyMargin : 0.7) * _sEf && _sEb < (_sEf > 0.8 * _sD && !local && Reliability < 1f ? 1.0 : CopyErleRatio) * _sD && eb2 < ef2)
         {
             Array.Copy(_wbr, _wfr, _wbr.Length);
             Array.Copy(_wbi, _wfi, _wbi.Length);

@@ -95,7 +95,7 @@ public sealed class ResidualEchoSuppressor
     public float EchoFloor { get; set; } = 0.003f;
 
     /// <summary>Gain floor for noise when <see cref="NoiseSuppression"/> is on (linear).</summary>
-    public float NoiseFloor { get; set; } = 0.18f;
+    public float NoiseFloor { get; set; } = 0.1f;
 
     /// <summary>Over-estimation of the residual echo (safety against leaks).</summary>
     public float EchoOverestimate { get; set; } = 6f;
