@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using RoomDevice.Core.Diagnostics;
 using RoomDevice.Core.Identity;
@@ -7,12 +8,14 @@ using RoomDevice.Core.Options;
 using RoomDevice.Core.Room;
 using RoomDevice.Hardware.Leds;
 using RoomDevice.Host.Composition;
+using RoomDevice.Host.Management;
+using RoomDevice.Management;
 
 namespace RoomDevice.Host.Simulation;
 
 /// <summary>
 /// Draws the simulated device in the terminal: the LED ring as the LED driver lit it, the room
-/// state, one line of telemetry figures and the latest log lines. When standard output is not a
+/// state, the telemetry figures of every area (wrapped to the screen) and the latest log lines. When standard output is not a
 /// terminal (a pipe, a service, CI) it writes one plain line per room change instead.
 /// </summary>
 internal sealed class TerminalRenderer(
@@ -23,12 +26,30 @@ internal sealed class TerminalRenderer(
     DeviceIdentity identity,
     DeviceOptions device,
     RecentLog recent,
-    TimeProvider time) : BackgroundService
+    TimeProvider time,
+    IServiceProvider services) : BackgroundService
 {
     /// <summary>Screen refresh period.</summary>
     public static readonly TimeSpan RefreshPeriod = TimeSpan.FromMilliseconds(100);
 
-    private readonly ITelemetrySource[] _sources = [.. telemetry];
+    private readonly ITelemetrySource[] _sources = [.. telemetry, new MqttFigures(services.GetService<MqttDeviceService>())];
+
+    /// <summary>Whether fleet management is connected, for the screen only (the fleet knows that already).</summary>
+    internal sealed class MqttFigures(MqttDeviceService? service) : ITelemetrySource
+    {
+        public string Name => "mqtt";
+
+        public void Collect(IDictionary<string, double> into)
+        {
+            ArgumentNullException.ThrowIfNull(into);
+            DeviceAgent? agent = service?.Agent;
+            into["connected"] = agent is { IsConnected: true } ? 1 : 0;
+            if (agent is not null)
+            {
+                into["session"] = agent.Session;
+            }
+        }
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -101,13 +122,33 @@ internal sealed class TerminalRenderer(
         return sb.ToString();
     }
 
-    /// <summary>One telemetry line from every source, e.g. "host.uptime_s=12 audio.xruns=0".</summary>
-    internal static string TelemetryLine(IEnumerable<ITelemetrySource> sources, int width)
+    /// <summary>Most useful figures of each area, shown first so they are on screen even when a narrow terminal cuts the rest.</summary>
+    private static readonly Dictionary<string, string[]> FirstFigures = new(StringComparer.Ordinal)
     {
-        var sb = new StringBuilder();
+        ["audio"] = ["running", "mic_db", "speaker_db", "uplink_db", "capture_xruns", "playback_xruns", "overruns", "underruns"],
+        ["voice"] = ["erleDb", "delayMs", "voiceActive", "driftPpm"],
+        ["call"] = ["active", "jitter_ms", "loss_pct", "rtt_ms", "concealment_pct", "delay_ms"],
+        ["mqtt"] = ["connected", "session"],
+        ["host"] = ["uptime_s", "heap_mb", "pool_threads"],
+    };
+
+    /// <summary>Most lines the telemetry block takes on screen.</summary>
+    public const int MaxTelemetryLines = 12;
+
+    /// <summary>
+    /// The telemetry block: one line per source ("audio  mic_db=-32 …"), wrapped onto indented
+    /// continuation lines within <paramref name="width"/>, the key figures of each area first, at
+    /// most <paramref name="maxLines"/> lines (the last one marked "…" when something did not fit).
+    /// </summary>
+    internal static IReadOnlyList<string> TelemetryLines(IEnumerable<ITelemetrySource> sources, int width, int maxLines = MaxTelemetryLines)
+    {
+        ArgumentNullException.ThrowIfNull(sources);
+        width = Math.Max(20, width);
+        var blocks = new List<(string Name, List<string> Items)>();
         foreach (ITelemetrySource src in sources)
         {
-            var figures = new SortedDictionary<string, double>(StringComparer.Ordinal);
+            var figures = new Dictionary<string, double>(StringComparer.Ordinal);
+            var items = new List<string>();
             try
             {
                 src.Collect(figures);
@@ -116,16 +157,47 @@ internal sealed class TerminalRenderer(
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                sb.Append(src.Name).Append("=error(").Append(ex.Message).Append(") ");
-                continue;
+                items.Add("error(" + ex.Message + ")");
             }
-            foreach (var (k, v) in figures)
+            string[] first = FirstFigures.TryGetValue(src.Name, out string[]? f) ? f : [];
+            foreach (string k in first.Where(figures.ContainsKey).Concat(figures.Keys.Where(k => !first.Contains(k)).Order(StringComparer.Ordinal)))
             {
-                sb.Append(src.Name).Append('.').Append(k).Append('=').Append(v.ToString("0.##", CultureInfo.InvariantCulture)).Append(' ');
+                items.Add(k + "=" + figures[k].ToString("0.##", CultureInfo.InvariantCulture));
             }
+            blocks.Add((src.Name, items));
         }
-        string line = sb.ToString().TrimEnd();
-        return line.Length > width ? line[..Math.Max(0, width - 1)] + "…" : line;
+        int indent = Math.Min(10, blocks.Select(b => b.Name.Length).DefaultIfEmpty(4).Max() + 2);
+        var lines = new List<string>();
+        bool cut = false;
+        foreach (var (name, items) in blocks)
+        {
+            var line = new StringBuilder(name.PadRight(indent));
+            bool empty = true;
+            foreach (string item in items)
+            {
+                string piece = item.Length > width - indent ? item[..(width - indent - 1)] + "…" : item;
+                if (!empty && line.Length + 1 + piece.Length > width)
+                {
+                    lines.Add(line.ToString());
+                    line = new StringBuilder(new string(' ', indent));
+                    empty = true;
+                }
+                line.Append(empty ? "" : " ").Append(piece);
+                empty = false;
+            }
+            lines.Add(line.ToString().TrimEnd());
+        }
+        if (lines.Count > maxLines)
+        {
+            cut = true;
+            lines.RemoveRange(maxLines, lines.Count - maxLines);
+        }
+        if (cut && lines.Count > 0)
+        {
+            string last = lines[^1];
+            lines[^1] = (last.Length >= width - 1 ? last[..(width - 2)] : last) + " …";
+        }
+        return lines;
     }
 
     /// <summary>Where LED <paramref name="i"/> of <paramref name="n"/> sits on a ring drawn in a grid (row, column).</summary>
@@ -178,7 +250,10 @@ internal sealed class TerminalRenderer(
             Line(row.ToString());
         }
         Line("");
-        Line(TelemetryLine(_sources, width));
+        foreach (string t in TelemetryLines(_sources, width - 1))
+        {
+            Line(t);
+        }
         Line("");
         Line("keys: j join · J hold join (leave) · d double join · m mute · + / - volume · i identify · q quit");
         Line("");

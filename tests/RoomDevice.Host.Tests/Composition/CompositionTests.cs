@@ -100,9 +100,7 @@ public class CompositionTests
     {
         var s = new RoomSnapshot(CallPhase.InCall, true, true, 65, null, "sip:x@y", "busy", 4);
         Assert.Equal("in-call, muted, privacy, volume 65, target sip:x@y, last error: busy", TerminalRenderer.Describe(s));
-        string line = TerminalRenderer.TelemetryLine([new Figures()], 200);
-        Assert.Equal("test.a=1.5 test.b=2", line);
-        Assert.Equal(10, TerminalRenderer.TelemetryLine([new Figures()], 10).Length);
+        Assert.Equal(["test  a=1.5 b=2"], TerminalRenderer.TelemetryLines([new Figures()], 200));
         Assert.Equal((0, 8), TerminalRenderer.RingPosition(0, 12));
         Assert.Equal((4, 16), TerminalRenderer.RingPosition(3, 12));
         Assert.Equal((8, 8), TerminalRenderer.RingPosition(6, 12));
