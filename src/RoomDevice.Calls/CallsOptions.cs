@@ -61,7 +61,7 @@ public sealed class CallsOptions : IDeviceOptions
     /// <summary>Answer incoming calls at once; otherwise they ring until join is pressed.</summary>
     public bool AutoAnswer { get; set; }
 
-    /// <summary>How long an outgoing call may ring before giving up, s.</summary>
+    /// <summary>How long a call may ring, s: an outgoing one before the device gives up, an incoming one before it is refused with 480.</summary>
     public int RingTimeoutSeconds { get; set; } = 60;
 
     /// <summary>Codecs in preference order: opus, PCMU, PCMA.</summary>

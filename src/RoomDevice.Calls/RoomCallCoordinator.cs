@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using RoomDevice.Calls.Media;
 using RoomDevice.Calls.Sip;
 using RoomDevice.Core.Diagnostics;
 using RoomDevice.Core.Room;
@@ -12,8 +13,10 @@ namespace RoomDevice.Calls;
 /// up, and the call's outcome comes back as <see cref="CallConnected"/>, <see cref="CallFailed"/>
 /// or <see cref="CallEnded"/> with "call.started", "call.failed", "call.ended" device events. Sends
 /// the meeting PIN as DTMF after answer, leaves when the meeting ends, and takes incoming calls
-/// (answered at once, or when join is pressed while they ring). Room changes and call outcomes are
-/// handled in order on one worker, never inside the state machine's event.
+/// (answered at once, or when join is pressed while they ring). While an incoming call rings the
+/// <see cref="RingTone"/> sounds; answering, the caller's CANCEL or the ring timeout (480) stops it.
+/// Room changes and call outcomes are handled in order on one worker, never inside the state
+/// machine's event.
 /// </summary>
 public sealed class RoomCallCoordinator : IDisposable
 {
@@ -29,15 +32,20 @@ public sealed class RoomCallCoordinator : IDisposable
     private readonly ITimer _meetingClock;
     private SipCall? _call;
     private SipCall? _ringing;
+    private readonly RingTone? _ringTone;
+    private readonly TimeSpan _ringTimeout;
+    private ITimer? _ringTimer;
     private DateTimeOffset _connectedAt;
     private bool _disposed;
 
     /// <summary>
     /// Wires <paramref name="agent"/> to <paramref name="room"/>. <paramref name="resolveTarget"/>
-    /// maps configured URIs to dialable ones (the simulation's sip:echo@local).
+    /// maps configured URIs to dialable ones (the simulation's sip:echo@local). <paramref name="ringTone"/>
+    /// (in the loudspeaker mix) sounds while an incoming call rings, for at most
+    /// <paramref name="ringTimeout"/> (the agent's ring timeout when null).
     /// </summary>
     public RoomCallCoordinator(RoomStateMachine room, DeviceEventHub events, SipUserAgent agent, TimeProvider time, ILogger logger,
-        Func<string, string>? resolveTarget = null, TimeSpan? pinDelay = null)
+        Func<string, string>? resolveTarget = null, TimeSpan? pinDelay = null, RingTone? ringTone = null, TimeSpan? ringTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(room);
         ArgumentNullException.ThrowIfNull(events);
@@ -49,6 +57,8 @@ public sealed class RoomCallCoordinator : IDisposable
         _log = logger;
         _resolveTarget = resolveTarget ?? (s => s);
         _pinDelay = pinDelay ?? TimeSpan.FromMilliseconds(1500);
+        _ringTone = ringTone;
+        _ringTimeout = ringTimeout ?? TimeSpan.FromSeconds(agent.Settings.RingTimeoutSeconds);
         _worker = Task.Run(Work);
         _room.Changed += OnRoomChanged;
         _agent.IncomingCall += OnIncomingCall;
@@ -57,6 +67,9 @@ public sealed class RoomCallCoordinator : IDisposable
 
     /// <summary>The call in progress, if any.</summary>
     public SipCall? CurrentCall => Volatile.Read(ref _call);
+
+    /// <summary>The ring tone, when one is wired.</summary>
+    public RingTone? RingTone => _ringTone;
 
     /// <summary>The user agent.</summary>
     public SipUserAgent Agent => _agent;
@@ -107,6 +120,7 @@ public sealed class RoomCallCoordinator : IDisposable
         if (_ringing is { State: SipCallState.Ringing } ringing)
         {
             _ringing = null;
+            StopRinging();
             Track(ringing, s.Meeting);
             ringing.Answer();
             return;
@@ -182,6 +196,8 @@ public sealed class RoomCallCoordinator : IDisposable
         if (ReferenceEquals(_ringing, call))
         {
             _ringing = null;
+            StopRinging();
+            _log.LogInformation("incoming call from {From} stopped ringing: {Reason}", call.RemoteUri, end.Reason);
         }
         if (!ReferenceEquals(Volatile.Read(ref _call), call))
         {
@@ -241,11 +257,15 @@ public sealed class RoomCallCoordinator : IDisposable
             return;
         }
         _events.Publish(new DeviceEvent("call.incoming", _time.GetUtcNow(), new Dictionary<string, string> { ["from"] = call.RemoteUri }));
-        if (call.State == SipCallState.Ringing)
+        if (!_agent.Settings.AutoAnswer)
         {
-            // Not auto-answered: it rings until join is pressed (or the caller gives up).
+            // Not auto-answered: it rings until join is pressed (or the caller gives up). The
+            // agent may not have marked it ringing yet, so its settings decide, not its state.
             _ringing = call;
             _ = call.Ended.ContinueWith(t => Post(() => OnEnded(call, t.Result)), TaskScheduler.Default);
+            _ringTone?.Start();
+            _ringTimer?.Dispose();
+            _ringTimer = _time.CreateTimer(_ => Post(() => RingTimedOut(call)), null, _ringTimeout, Timeout.InfiniteTimeSpan);
             return;
         }
         Track(call, null);
@@ -255,6 +275,26 @@ public sealed class RoomCallCoordinator : IDisposable
             call.Hangup();
         }
     });
+
+    private void RingTimedOut(SipCall call)
+    {
+        if (!ReferenceEquals(_ringing, call) || call.State != SipCallState.Ringing)
+        {
+            return;
+        }
+        _ringing = null;
+        StopRinging();
+        _log.LogInformation("incoming call from {From} not answered in {Seconds} s; refusing it with 480", call.RemoteUri, _ringTimeout.TotalSeconds);
+        _events.Publish(new DeviceEvent("call.missed", _time.GetUtcNow(), new Dictionary<string, string> { ["from"] = call.RemoteUri }));
+        call.Reject(480);
+    }
+
+    private void StopRinging()
+    {
+        _ringTone?.Stop();
+        _ringTimer?.Dispose();
+        _ringTimer = null;
+    }
 
     private void CheckMeetingEnd()
     {
@@ -279,6 +319,7 @@ public sealed class RoomCallCoordinator : IDisposable
         _meetingClock.Dispose();
         _work.Writer.TryComplete();
         _worker.Wait(TimeSpan.FromSeconds(5));
+        StopRinging();
     }
 }
 
@@ -328,6 +369,7 @@ public sealed class SipProbe(SipUserAgent agent) : IPeripheralProbe
                 ? new ProbeResult("sip", false, ProbeStatus.Ok, $"listening on {ep}, registered with {reg}")
                 : new ProbeResult("sip", false, ProbeStatus.Degraded, $"listening on {ep}, not registered with {reg}");
         }
-        return new ProbeResult("sip", false, ProbeStatus.Ok, $"listening on {ep} (UDP{(agent.Transport.TcpEndPoint is null ? "" : ", TCP")})");
+        return new ProbeResult("sip", false, ProbeStatus.Ok,
+            $"listening on {ep} (UDP{(agent.Transport.TcpEndPoint is null ? "" : ", TCP")}{(agent.Transport.TlsEndPoint is { } tls ? ", TLS on " + tls.Port.ToString(CultureInfo.InvariantCulture) : "")})");
     }
 }

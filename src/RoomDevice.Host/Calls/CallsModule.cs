@@ -10,6 +10,7 @@ using RoomDevice.Calls.Sip;
 using RoomDevice.Core.Diagnostics;
 using RoomDevice.Core.Identity;
 using RoomDevice.Core.Room;
+using RoomDevice.Host.Audio;
 using RoomDevice.Host.Composition;
 
 namespace RoomDevice.Host.Calls;
@@ -65,9 +66,10 @@ internal sealed class CallStack : IDisposable
         {
             Echo = new EchoService(bridge.SampleRate, options.EchoDelayMs, time, log);
         }
+        Ring = new RingTone(bridge.SampleRate);
         Coordinator = new RoomCallCoordinator(sp.GetRequiredService<RoomStateMachine>(), sp.GetRequiredService<DeviceEventHub>(), Agent, time, log,
             uri => Echo is not null && string.Equals(uri, EchoService.LocalUri, StringComparison.OrdinalIgnoreCase) ? Echo.Uri : uri,
-            TimeSpan.FromMilliseconds(options.PinDelayMs));
+            TimeSpan.FromMilliseconds(options.PinDelayMs), Ring);
     }
 
     public SipUserAgent Agent { get; }
@@ -75,6 +77,9 @@ internal sealed class CallStack : IDisposable
     public EchoService? Echo { get; }
 
     public RoomCallCoordinator Coordinator { get; }
+
+    /// <summary>The incoming-call ring, mixed into the loudspeaker by <see cref="CallService"/>.</summary>
+    public RingTone Ring { get; }
 
     public void Dispose()
     {
@@ -84,11 +89,22 @@ internal sealed class CallStack : IDisposable
     }
 }
 
-/// <summary>Starts the user agent with the host and hangs up and closes it on shutdown.</summary>
-internal sealed partial class CallService(CallStack stack, ILogger<CallService> log) : IHostedService
+/// <summary>
+/// Starts the user agent with the host (after the audio engine, whose loudspeaker mix gets the
+/// ring tone) and hangs up and closes it on shutdown.
+/// </summary>
+internal sealed partial class CallService(CallStack stack, IServiceProvider services, ILogger<CallService> log) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        if (services.GetService<AudioEngineService>()?.Engine is { } engine)
+        {
+            engine.Pipeline.AddRenderSource(stack.Ring);
+        }
+        else
+        {
+            log.LogWarning("no audio engine is running; incoming calls will ring without a tone");
+        }
         stack.Agent.Start();
         LogListening(log, stack.Agent.LocalEndPoint.ToString(), stack.Echo?.Uri ?? "");
         return Task.CompletedTask;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
+using RoomDevice.Calls.Media;
 using RoomDevice.Calls.Sip;
 using RoomDevice.Core.Diagnostics;
 using RoomDevice.Core.Room;
@@ -9,7 +10,7 @@ public sealed class RoomCallCoordinatorTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
 
-    private sealed class Setup : IDisposable
+    internal sealed class Setup : IDisposable
     {
         public Setup(FakeTimeProvider? time = null, bool autoAnswer = true)
         {
@@ -17,8 +18,10 @@ public sealed class RoomCallCoordinatorTests
             Rig = new AgentRig(autoAnswer: autoAnswer);
             Events.Subscribe(e => { lock (Seen) { Seen.Add(e); } });
             Coordinator = new RoomCallCoordinator(Room, Events, Rig.Agent, time ?? TimeProvider.System, Rig.Log,
-                uri => uri == EchoService.LocalUri ? Echo.Uri : uri, TimeSpan.FromMilliseconds(500));
+                uri => uri == EchoService.LocalUri ? Echo.Uri : uri, TimeSpan.FromMilliseconds(500), Ring, TimeSpan.FromSeconds(30));
         }
+
+        public RingTone Ring { get; } = new(16000);
 
         public FakeTimeProvider? Time { get; }
         public RoomStateMachine Room { get; } = new();

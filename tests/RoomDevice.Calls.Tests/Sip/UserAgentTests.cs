@@ -222,13 +222,17 @@ public sealed class TransactionTimerTests
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
         using var peer = new RawSipPeer();
         using var room = new AgentRig(time: time);
+        // Handlers run in subscription order, so when ours sees a message the agent has handled it.
+        using var inviteHandled = new ManualResetEventSlim();
+        using var ackHandled = new ManualResetEventSlim();
+        room.Agent.Transport.MessageReceived += (m, _) => (m.Method == "ACK" ? ackHandled : m.Method == "INVITE" ? inviteHandled : null)?.Set();
         string g729 = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n";
         peer.Send(Invite(peer.Port, g729), room.Agent.LocalEndPoint);
         Assert.Equal(100, peer.Receive()!.StatusCode);
         var first = peer.Receive()!;
         Assert.Equal(488, first.StatusCode);
         Assert.Contains("no common audio codec", first["Warning"], StringComparison.Ordinal);
-        Thread.Sleep(200); // the agent's receive thread arms timer G right after sending
+        Assert.True(inviteHandled.Wait(TimeSpan.FromSeconds(15)), "the INVITE was never handled"); // timer G is armed
         // Timer G: 0.5, 1, 2, 4, 4 s (capped at T2).
         foreach (double s in (double[])[0.5, 1, 2, 4, 4])
         {
@@ -239,7 +243,7 @@ public sealed class TransactionTimerTests
             $"Via: SIP/2.0/UDP 127.0.0.1:{peer.Port};branch=z9hG4bKtimer1\r\n" +
             "From: <sip:peer@127.0.0.1>;tag=p1\r\n" + "To: " + first["To"] + "\r\nCall-ID: timer-test\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n";
         peer.Send(ack, room.Agent.LocalEndPoint);
-        Thread.Sleep(200); // let the ACK be handled
+        Assert.True(ackHandled.Wait(TimeSpan.FromSeconds(15)), "the ACK was never handled");
         time.Advance(TimeSpan.FromSeconds(4));
         Assert.Null(peer.Receive(500));
         Assert.Equal(5, room.Agent.Retransmissions);

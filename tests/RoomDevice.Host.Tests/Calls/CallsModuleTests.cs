@@ -72,6 +72,54 @@ public sealed class CallsModuleTests
     }
 
     [Fact]
+    public async Task The_ring_tone_is_mixed_into_the_running_audio_engine()
+    {
+        using var t = new TempFolder(withShippedConfig: true);
+        using IHost host = BuildSimulated(t, "AudioSimulation:ImpulseResponseMs=150");
+        var sp = host.Services;
+        var audio = sp.GetServices<IHostedService>().OfType<RoomDevice.Host.Audio.AudioEngineService>().Single();
+        var calls = sp.GetServices<IHostedService>().OfType<CallService>().Single();
+        var ring = sp.GetRequiredService<CallStack>().Ring;
+        Assert.Same(ring, sp.GetRequiredService<RoomCallCoordinator>().RingTone);
+        await audio.StartAsync(CancellationToken.None);
+        await calls.StartAsync(CancellationToken.None);
+        try
+        {
+            Assert.Null(audio.Failure);
+            Assert.Equal(0, ring.FramesRung);
+            ring.Start();
+            for (int i = 0; i < 500 && ring.FramesRung < 20; i++)
+            {
+                await Task.Delay(10);
+            }
+            Assert.True(ring.FramesRung >= 20, $"the engine mixed {ring.FramesRung} ring frames");
+            ring.Stop();
+            await Task.Delay(100);
+            long after = ring.FramesRung;
+            await Task.Delay(200);
+            Assert.Equal(after, ring.FramesRung);
+        }
+        finally
+        {
+            await calls.StopAsync(CancellationToken.None);
+            await audio.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public void Tls_files_that_cannot_be_used_are_config_errors_naming_the_key()
+    {
+        using var t = new TempFolder(withShippedConfig: true);
+        string missing = Path.Combine(t.State, "missing.pem");
+        DeviceConfiguration c = DeviceConfiguration.Load(OptionsDiscovery.Schema(),
+            new ConfigRequest(t.Config, true, [$"Device:StateDirectory={t.State}", $"Calls:TlsCertificate={missing}", $"Calls:TlsPrivateKey={missing}"]));
+        Assert.False(c.IsValid);
+        var issue = Assert.Single(c.Issues, i => i.Key.StartsWith("Calls:Tls", StringComparison.Ordinal));
+        Assert.Equal("Calls:TlsCertificate", issue.Key);
+        Assert.Contains("does not exist", issue.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_calendar_in_configuration_is_the_join_target()
     {
         using var t = new TempFolder(withShippedConfig: true);
