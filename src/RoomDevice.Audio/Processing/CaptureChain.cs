@@ -164,6 +164,7 @@ public sealed class CaptureChain : ICaptureProcessor, IProcessingLatency
         if (_aec != null)
         {
             // Until the bulk delay is known the echo may arrive up to the search range later.
+            _res.FilterOffPath = _aec.OffPath;
             _res.ModelHold = _aec.DelayEstimation && !_aec.Delay.HasEstimate ? 0.96f : 0.75f;
             _res.Process(_err, _echo, _clean, _aec.ReferencePower, _aec.Reliability);
         }

@@ -156,6 +156,21 @@ public sealed class EchoCanceller
     /// <summary>The background is copied only when its error is this far under the microphone (power ratio); local speech keeps it above.</summary>
     public double CopyErleRatio { get; set; } = 0.25;
 
+    /// <summary>The background takes over (echo path changed) when its error power stays under this share of the foreground's ...</summary>
+    public double TakeoverRatio { get; set; } = 0.4;
+
+    /// <summary>... for this many blocks in a row.</summary>
+    public int TakeoverBlocks { get; set; } = 10;
+
+    /// <summary>Foreground error power over microphone power that marks a changed echo path (restart of both filters)...</summary>
+    public double RestartRatio { get; set; } = 2.0;
+
+    /// <summary>... while the background error power is also above this share of the microphone's.</summary>
+    public double RestartBackgroundRatio { get; set; } = 1.0;
+
+    /// <summary>Blocks in a row of a foreground louder than the microphone before both filters restart.</summary>
+    public int RestartBlocks { get; set; } = 6;
+
     /// <summary>A background takeover counts as an echo path change only when the foreground error is above this share of the microphone power.</summary>
     public double TakeoverForegroundRatio { get; set; } = 0.1;
 
@@ -181,6 +196,12 @@ public sealed class EchoCanceller
 
     /// <summary>Smoothed ERLE of the linear filter (mic over error power), dB.</summary>
     public double ErleDb => _erleDen > 0 && _erleNum > 0 ? 10 * Math.Log10(_erleNum / _erleDen) : 0;
+
+    /// <summary>True while the foreground filter makes the signal louder than the microphone (smoothed): the echo path has changed under it.</summary>
+    public bool OffPath => _sEf > OffPathRatio * _sD && _sxx[_k / 4] > _delta * 10;
+
+    /// <summary>Foreground error over microphone power (smoothed) above which <see cref="OffPath"/> is set.</summary>
+    public double OffPathRatio { get; set; } = 1.3;
 
     /// <summary>How often the foreground received the background filter.</summary>
     public long Copies { get; private set; }
@@ -321,7 +342,7 @@ public sealed class EchoCanceller
         _sEf = (a * _sEf) + ef2;
         _sD = (a * _sD) + d2;
         ReadOnlySpan<float> outErr = _ef;
-        if (_sEb >= 0.4 * _sEf)
+        if (_sEb >= TakeoverRatio * _sEf)
         {
             _bgMuchBetter = 0;
         }
@@ -329,9 +350,9 @@ public sealed class EchoCanceller
         // Echo path change: the foreground makes the signal louder than the microphone. Start
         // both filters afresh (cold convergence is faster than unlearning a wrong path).
         _sDLong = (0.995 * _sDLong) + (0.005 * _sD);
-        if (!local && _sEf > 2.0 * _sD && _sEb > 1.0 * _sD && _sEf > 0.3 * _sDLong && _sxx[_k / 4] > _delta * 10)
+        if (!local && _sEf > RestartRatio * _sD && _sEb > RestartBackgroundRatio * _sD && _sEf > 0.3 * _sDLong && _sxx[_k / 4] > _delta * 10)
         {
-            if (++_pathChangeBlocks >= 6)
+            if (++_pathChangeBlocks >= RestartBlocks)
             {
                 Array.Clear(_wbr);
                 Array.Clear(_wbi);
@@ -354,7 +375,7 @@ public sealed class EchoCanceller
         {
             // Already decided: pass the microphone through for this block.
         }
-        else if (_sEb < 0.4 * _sEf && ++_bgMuchBetter >= 10)
+        else if (_sEb < TakeoverRatio * _sEf && ++_bgMuchBetter >= TakeoverBlocks)
         {
             // The background has been far better than the foreground for 80 ms: the echo path
             // changed under a foreground that still half-fits. Take the background and let the

@@ -35,6 +35,7 @@ public sealed class ResidualEchoSuppressor
     private readonly float[] _pathGain = [1f, 1f, 1f, 1f];
     private readonly float[] _pathGainBin;
     private readonly float[] _xTail;
+    private readonly float[] _louder;
     private long _blocks;
     private int _localHang;
 
@@ -74,6 +75,7 @@ public sealed class ResidualEchoSuppressor
         _leakBin = new float[_k];
         _pathGainBin = new float[_k];
         _xTail = new float[_k];
+        _louder = new float[_k];
         Array.Fill(_noise, 1e-9f);
         // Bands 0-1, 1-2, 2-4 kHz and above (scaled for 48 kHz).
         int hzPerBin = 8000 / blockSize * (blockSize == 128 ? 1 : 3);
@@ -102,6 +104,15 @@ public sealed class ResidualEchoSuppressor
 
     /// <summary>Replace bins the linear filter made louder than the microphone by the microphone's.</summary>
     public bool NeverLouderThanMic { get; set; } = true;
+
+    /// <summary>Treat bins the linear filter made louder than the microphone as all echo (suppressed, not just passed through).</summary>
+    public bool WrongPathSuppression { get; set; } = true;
+
+    /// <summary>Error over microphone power in a bin above which the filter counts as off the echo path there.</summary>
+    public float WrongPathRatio { get; set; } = 2f;
+
+    /// <summary>Set by the capture chain while the linear filter as a whole makes the signal louder than the microphone (a changed echo path): then every bin it made louder counts as echo.</summary>
+    public bool FilterOffPath { get; set; }
 
     /// <summary>Residual over-estimation while the local talker is present.</summary>
     public float DoubleTalkOverestimate { get; set; } = 2f;
@@ -162,6 +173,7 @@ public sealed class ResidualEchoSuppressor
         {
             float dr = _er[j] + _yr[j], di = _ei[j] + _yi[j];
             float dd = (dr * dr) + (di * di);
+            _louder[j] = WrongPathSuppression && (FilterOffPath || _ee[j] > WrongPathRatio * dd) && _ee[j] > dd ? dd : 0f;
             if (_ee[j] > dd)
             {
                 _er[j] = dr;
@@ -302,6 +314,8 @@ public sealed class ResidualEchoSuppressor
             {
                 r = Math.Max(r, weight * _pathGainBin[j] * _xTail[j]);
             }
+
+            r = Math.Max(r, _louder[j]);
 
             float nz = NoiseSuppression ? 1.5f * _noise[j] : 0f;
             float interference = (over * r) + nz + 1e-20f;

@@ -90,7 +90,7 @@ public sealed class SceneSuiteTests(SceneSuiteFixture suite) : IClassFixture<Sce
     {
         Assert.True(suite.Managed["far-rt0.4-s1"].ConvergenceSeconds <= 1.5, $"cold start {suite.Managed["far-rt0.4-s1"].ConvergenceSeconds:F2} s");
         double re = suite.Managed["pathchange-s1"].ReconvergenceSeconds;
-        Assert.True(re <= 2.0, $"after the path change {re:F2} s");
+        Assert.True(re <= 1.0, $"after the path change {re:F2} s");
     }
 
     [Theory]
