@@ -134,6 +134,7 @@ public sealed class SipTransport : IDisposable
             if (to.Transport == SipTransportKind.Udp)
             {
                 _udp.SendTo(bytes, to.EndPoint);
+                ClearFailure(to.EndPoint);
                 return true;
             }
             if (!_connections.TryGetValue(to.EndPoint, out var c) || c.Kind != to.Transport)
@@ -146,6 +147,7 @@ public sealed class SipTransport : IDisposable
                 _connections.TryRemove(to.EndPoint, out _);
                 return false;
             }
+            ClearFailure(to.EndPoint);
             return true;
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException or AuthenticationException or OperationCanceledException)
@@ -154,6 +156,14 @@ public sealed class SipTransport : IDisposable
             _log.LogWarning("SIP send to {Remote} failed: {Error}", to, why);
             _connections.TryRemove(to.EndPoint, out _);
             return false;
+        }
+    }
+
+    private void ClearFailure(IPEndPoint ep)
+    {
+        if (!_failures.IsEmpty)
+        {
+            _failures.TryRemove(ep, out _);
         }
     }
 
