@@ -26,6 +26,8 @@ public sealed class ButtonGestureDetector : IDisposable
     private readonly ITimer _debounceTimer;
     private readonly ITimer _longTimer;
     private readonly ITimer _doubleTimer;
+    private readonly TimeProvider _time;
+    private long _lastEdge;
     private bool _raw;
     private bool _stable;
     private bool _longFired;
@@ -39,6 +41,8 @@ public sealed class ButtonGestureDetector : IDisposable
     public ButtonGestureDetector(TimeProvider time, ButtonTimings timings, bool detectDoublePress)
     {
         ArgumentNullException.ThrowIfNull(time);
+        _time = time;
+        _lastEdge = time.GetTimestamp();
         _timings = timings;
         _detectDouble = detectDoublePress;
         _debounceTimer = time.CreateTimer(_ => OnDebounced(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
@@ -68,7 +72,15 @@ public sealed class ButtonGestureDetector : IDisposable
         bool down = false;
         lock (_gate)
         {
+            if (_timings.Debounce > TimeSpan.Zero && _raw != _stable && _time.GetElapsedTime(_lastEdge) >= _timings.Debounce)
+            {
+                // The level before this edge held still for the debounce time, but its timer has not
+                // run yet (a loaded machine runs timers late): it counts now, or the release between
+                // two presses would be lost and a double press read as one press.
+                fire = Commit(out down);
+            }
             _raw = pressed;
+            _lastEdge = _time.GetTimestamp();
             if (_timings.Debounce <= TimeSpan.Zero)
             {
                 fire = Commit(out down);
