@@ -25,13 +25,17 @@ internal sealed class ServiceNotifier : IDisposable
         // '@' marks Linux's abstract socket namespace, written as a leading NUL.
         string path = notifySocket[0] == '@' ? "\0" + notifySocket[1..] : notifySocket;
         _endPoint = new UnixDomainSocketEndPoint(path);
-        _socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        // Non-blocking: a datagram to a listener whose queue is full (Linux keeps only
+        // net.unix.max_dgram_qlen, often 10, unread) would otherwise block the sending thread, a
+        // thread-pool timer thread, and every later watchdog tick would block another one until the
+        // pool starves and nothing else in the device (control socket, MQTT, calls) gets a thread.
+        _socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified) { Blocking = false };
     }
 
     /// <summary>True when a service manager listens.</summary>
     public bool IsEnabled => _socket is not null;
 
-    /// <summary>Sends one message such as "READY=1"; false when nobody listens or the send failed.</summary>
+    /// <summary>Sends one message such as "READY=1"; false when nobody listens, the listener's queue is full, or the send failed. Never blocks.</summary>
     public bool Notify(string state)
     {
         if (_socket is null || _endPoint is null)
@@ -98,7 +102,26 @@ internal sealed class ServiceManagerIntegration(
         return notifier.Notify("WATCHDOG=1");
     }
 
+    private int _ticking;
+
     private void OnWatchdogTick()
+    {
+        // A tick that is still running (a slow liveness check) is not joined by another on a second thread.
+        if (Interlocked.Exchange(ref _ticking, 1) == 1)
+        {
+            return;
+        }
+        try
+        {
+            Tick();
+        }
+        finally
+        {
+            Volatile.Write(ref _ticking, 0);
+        }
+    }
+
+    private void Tick()
     {
         Feed(_notifier, _checks, out string? stalled);
         if (stalled != _stalled)
