@@ -77,6 +77,31 @@ public sealed class PowerCutTests
     }
 
     [Fact]
+    public void Repairing_a_corrupt_sections_file_keeps_the_last_good_copy_it_had()
+    {
+        string dir = Directory.CreateTempSubdirectory("repair-").FullName;
+        try
+        {
+            var store = new AppliedConfigStore(dir);
+            store.Apply(Doc(1), DateTimeOffset.UtcNow);
+            store.Apply(Doc(2), DateTimeOffset.UtcNow);
+            string lastGood = store.ConfigPath + AtomicFile.LastGoodSuffix;
+            byte[] goodCopy = File.ReadAllBytes(lastGood);
+            File.WriteAllText(store.ConfigPath, "{\"Room\": {\"InitialVol"); // torn by something outside the store
+
+            var reopened = new AppliedConfigStore(dir);
+
+            Assert.Equal(2, reopened.AppliedVersion);
+            Assert.Equal(2, (long)JsonNode.Parse(File.ReadAllText(reopened.ConfigPath))!["Room"]!["InitialVolume"]!);
+            Assert.Equal(goodCopy, File.ReadAllBytes(lastGood));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void A_corrupted_file_falls_back_to_the_last_good_copy()
     {
         string dir = Directory.CreateTempSubdirectory("lastgood-").FullName;

@@ -35,18 +35,20 @@ public sealed class AppliedConfigStore
         if (_current is not null)
         {
             byte[] expected = SectionsBytes(_current.Config);
-            bool ok;
+            byte[]? present;
             try
             {
-                ok = File.Exists(_configPath) && File.ReadAllBytes(_configPath).AsSpan().SequenceEqual(expected);
+                present = File.Exists(_configPath) ? File.ReadAllBytes(_configPath) : null;
             }
             catch (IOException)
             {
-                ok = false;
+                present = null;
             }
-            if (!ok)
+            if (present is null || !present.AsSpan().SequenceEqual(expected))
             {
-                AtomicFile.Write(_configPath, expected, keepLastGood: true);
+                // A whole older document (power cut between the two writes) becomes the last good
+                // copy; a corrupt one must not replace the last good copy the host falls back to.
+                AtomicFile.Write(_configPath, expected, keepLastGood: present is not null && IsJsonObject(present));
             }
         }
     }
@@ -83,6 +85,18 @@ public sealed class AppliedConfigStore
             AtomicFile.WriteJson(_recordPath, record, keepLastGood: true);
             AtomicFile.Write(_configPath, SectionsBytes(record.Config), keepLastGood: true);
             _current = record;
+        }
+    }
+
+    private static bool IsJsonObject(byte[] content)
+    {
+        try
+        {
+            return JsonNode.Parse(content) is JsonObject;
+        }
+        catch (JsonException)
+        {
+            return false;
         }
     }
 
