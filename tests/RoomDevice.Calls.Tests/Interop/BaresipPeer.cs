@@ -121,18 +121,7 @@ internal sealed class BaresipPeer : IDisposable
 
     public void Dispose()
     {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(5000);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-        }
-        _process.Dispose();
+        PeerProcess.StopAndDispose(_process);
         try
         {
             System.IO.Directory.Delete(Directory, recursive: true);

@@ -86,17 +86,6 @@ internal sealed class SippRunner : IDisposable
 
     public void Dispose()
     {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(5000);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-        }
-        _process.Dispose();
+        PeerProcess.StopAndDispose(_process);
     }
 }

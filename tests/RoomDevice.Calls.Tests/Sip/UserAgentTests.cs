@@ -41,11 +41,9 @@ public sealed class UserAgentTests(SpeechFixture speech, ITestOutputHelper outpu
         Assert.Equal(0, echo.ActiveCalls);
     }
 
-    [Fact]
-    public async Task Incoming_call_rings_until_answered_and_far_end_hangup_ends_it()
+    /// <summary>Dials <paramref name="room"/> from <paramref name="caller"/> and waits until the caller hears it ring.</summary>
+    private static async Task<(SipCall Outgoing, SipCall Incoming)> DialUntilRinging(AgentRig room, AgentRig caller)
     {
-        using var room = new AgentRig(autoAnswer: false);
-        using var caller = new AgentRig(user: "caller");
         var incoming = new TaskCompletionSource<SipCall>(TaskCreationOptions.RunContinuationsAsynchronously);
         room.Agent.IncomingCall += (_, c) => incoming.TrySetResult(c);
         var outgoing = caller.Agent.Dial(room.Uri);
@@ -54,6 +52,15 @@ public sealed class UserAgentTests(SpeechFixture speech, ITestOutputHelper outpu
         {
             await Task.Delay(50);
         }
+        return (outgoing, call);
+    }
+
+    [Fact]
+    public async Task Incoming_call_rings_until_answered_and_far_end_hangup_ends_it()
+    {
+        using var room = new AgentRig(autoAnswer: false);
+        using var caller = new AgentRig(user: "caller");
+        var (outgoing, call) = await DialUntilRinging(room, caller);
         Assert.Equal(SipCallState.Ringing, outgoing.State);
         Assert.Equal(SipCallState.Ringing, call.State);
         call.Answer();
@@ -69,14 +76,7 @@ public sealed class UserAgentTests(SpeechFixture speech, ITestOutputHelper outpu
     {
         using var room = new AgentRig(autoAnswer: false);
         using var caller = new AgentRig(user: "caller");
-        var incoming = new TaskCompletionSource<SipCall>(TaskCreationOptions.RunContinuationsAsynchronously);
-        room.Agent.IncomingCall += (_, c) => incoming.TrySetResult(c);
-        var outgoing = caller.Agent.Dial(room.Uri);
-        var call = await incoming.Task.WaitAsync(Wait);
-        for (int i = 0; i < 50 && outgoing.State != SipCallState.Ringing; i++)
-        {
-            await Task.Delay(50);
-        }
+        var (outgoing, call) = await DialUntilRinging(room, caller);
         outgoing.Hangup();
         var theirs = await call.Ended.WaitAsync(Wait);
         var ours = await outgoing.Ended.WaitAsync(Wait);
