@@ -7,17 +7,7 @@ namespace RoomDevice.Audio.Tests.Processing;
 
 public sealed class CaptureChainTests
 {
-    private static float[] Noise(int n, int seed, float level)
-    {
-        var rng = new Random(seed);
-        var x = new float[n];
-        for (int i = 0; i < n; i++)
-        {
-            x[i] = level * (float)((rng.NextDouble() * 2) - 1);
-        }
-
-        return x;
-    }
+    private static float[] Noise(int n, int seed, float level) => TestSignals.UniformNoise(n, seed, level);
 
     [Theory]
     [InlineData(16000)]

@@ -5,17 +5,7 @@ namespace RoomDevice.Audio.Tests.Processing;
 
 public sealed class SuppressorTests
 {
-    private static float[] Noise(int n, int seed, float level)
-    {
-        var rng = new Random(seed);
-        var x = new float[n];
-        for (int i = 0; i < n; i++)
-        {
-            x[i] = level * (float)((rng.NextDouble() * 2) - 1);
-        }
-
-        return x;
-    }
+    private static float[] Noise(int n, int seed, float level) => TestSignals.UniformNoise(n, seed, level);
 
     private static float MeanGain(ResidualEchoSuppressor s)
     {
