@@ -35,6 +35,8 @@ public sealed class RoomCallCoordinator : IDisposable
     private readonly RingTone? _ringTone;
     private readonly TimeSpan _ringTimeout;
     private ITimer? _ringTimer;
+    // Held, not discarded: an unreferenced system timer can be collected before it fires.
+    private ITimer? _pinTimer;
     private DateTimeOffset _connectedAt;
     private bool _disposed;
 
@@ -181,7 +183,8 @@ public sealed class RoomCallCoordinator : IDisposable
         }));
         if (meeting?.Pin is string pin && pin.Length > 0)
         {
-            _ = _time.CreateTimer(_ => Post(() =>
+            _pinTimer?.Dispose();
+            _pinTimer = _time.CreateTimer(_ => Post(() =>
             {
                 if (call.State == SipCallState.Connected && !call.SendDtmf(pin))
                 {
@@ -204,6 +207,8 @@ public sealed class RoomCallCoordinator : IDisposable
             return;
         }
         Volatile.Write(ref _call, null);
+        _pinTimer?.Dispose();
+        _pinTimer = null;
         var now = _time.GetUtcNow();
         if (!end.WasConnected)
         {
@@ -317,6 +322,7 @@ public sealed class RoomCallCoordinator : IDisposable
         _room.Changed -= OnRoomChanged;
         _agent.IncomingCall -= OnIncomingCall;
         _meetingClock.Dispose();
+        _pinTimer?.Dispose();
         _work.Writer.TryComplete();
         _worker.Wait(TimeSpan.FromSeconds(5));
         StopRinging();
