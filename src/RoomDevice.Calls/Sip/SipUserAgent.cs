@@ -656,17 +656,20 @@ public sealed class SipUserAgent : IDisposable
             Interval = _settings.Timers.T1,
         };
         _client[key] = tx;
-        if (!_transport.Send(tx.Bytes, remote))
-        {
-            // Transport error: treat as a timeout right away (RFC 3261 §17.1.4), outside this call stack.
-            _ = _time.CreateTimer(_ => ClientTimeout(tx), null, TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
-            return;
-        }
+        // Timers are armed before the first send, so they count from the moment the request leaves.
         if (remote.Transport == SipTransportKind.Udp)
         {
             tx.Retransmit = _time.CreateTimer(_ => ClientRetransmit(tx), null, tx.Interval, Timeout.InfiniteTimeSpan);
         }
         tx.Timeout = _time.CreateTimer(_ => ClientTimeout(tx), null, _settings.Timers.TransactionTimeout, Timeout.InfiniteTimeSpan);
+        if (!_transport.Send(tx.Bytes, remote))
+        {
+            // Transport error: treat as a timeout right away (RFC 3261 §17.1.4), outside this call stack.
+            tx.Retransmit?.Dispose();
+            tx.Retransmit = null;
+            tx.Timeout.Dispose();
+            tx.Timeout = _time.CreateTimer(_ => ClientTimeout(tx), null, TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
+        }
     }
 
     private void ClientRetransmit(ClientTransaction tx)
