@@ -106,6 +106,7 @@ public sealed class SipCall
     internal TimeSpan OkInterval;
     internal TimeSpan OkElapsed;
     internal ITimer? RingTimer;
+    internal ITimer? LingerTimer; // held so the system clock cannot collect it before it fires
     internal bool GotProvisional;
     internal bool CancelPending;
     internal bool Cancelled;

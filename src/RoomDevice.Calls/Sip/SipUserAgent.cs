@@ -113,6 +113,18 @@ public sealed class SipUserAgent : IDisposable
     /// <summary>Requests retransmitted by our timers (for diagnostics and tests).</summary>
     public long Retransmissions { get; private set; }
 
+    /// <summary>Calls the agent still keeps: live ones and ended ones within their 64·T1 linger.</summary>
+    internal int TrackedCalls
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _calls.Count;
+            }
+        }
+    }
+
     /// <summary>True once a registration is in force.</summary>
     public bool Registered => _registration.Registered;
 
@@ -1300,7 +1312,7 @@ public sealed class SipUserAgent : IDisposable
         _log.LogInformation("{Call}: {Outcome}: {Reason}", call, end.WasConnected ? "ended" : "failed", end.Reason);
         var media = call.MediaSession;
         // Keep the call for 64·T1 so retransmitted 2xx are still ACKed and late BYEs answered.
-        _ = _time.CreateTimer(_ =>
+        call.LingerTimer = _time.CreateTimer(_ =>
         {
             lock (_gate)
             {
@@ -1308,6 +1320,7 @@ public sealed class SipUserAgent : IDisposable
                 {
                     _calls.Remove(call.CallId);
                 }
+                call.LingerTimer?.Dispose();
             }
         }, null, _settings.Timers.TransactionTimeout, Timeout.InfiniteTimeSpan);
         Post(() =>

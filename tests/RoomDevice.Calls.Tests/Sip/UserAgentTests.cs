@@ -275,4 +275,23 @@ public sealed class TransactionTimerTests
         }
         Assert.Equal(6, room.Agent.Retransmissions - before);
     }
+
+    [Fact]
+    public async Task An_ended_call_is_kept_for_64_t1_to_absorb_retransmissions_and_then_forgotten()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        using var peer = new RawSipPeer();
+        using var room = new AgentRig(time: time);
+        var call = room.Agent.Dial($"sip:far@127.0.0.1:{peer.Port}");
+        var invite = peer.Receive()!;
+        peer.Send("SIP/2.0 486 Busy Here\r\n" + string.Join("", invite.GetAll("Via").Select(v => "Via: " + v + "\r\n")) +
+            "From: " + invite["From"] + "\r\nTo: " + invite["To"] + ";tag=far1\r\nCall-ID: " + invite.CallId + "\r\nCSeq: " + invite["CSeq"] +
+            "\r\nContent-Length: 0\r\n\r\n", room.Agent.LocalEndPoint);
+        Assert.Equal(486, (await call.Ended.WaitAsync(TimeSpan.FromSeconds(15))).Status);
+        Assert.Equal(1, room.Agent.TrackedCalls);
+        time.Advance(TimeSpan.FromSeconds(31)); // still inside 64·T1 = 32 s
+        Assert.Equal(1, room.Agent.TrackedCalls);
+        time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(0, room.Agent.TrackedCalls);
+    }
 }
