@@ -181,10 +181,48 @@ public sealed partial class DeviceAgent
                 }
                 byte[] body = Response(cmdId, outcome.Succeeded ? "succeeded" : "failed", outcome.ErrorCode, outcome.ErrorMessage, result: outcome.Result);
                 _ledger.Complete(cmdId, body);
-                await PublishAsync(replyTo, body, retain: false, CancellationToken.None, correlation: correlation).ConfigureAwait(false);
+                if (!await PublishAsync(replyTo, body, retain: false, CancellationToken.None, correlation: correlation).ConfigureAwait(false))
+                {
+                    HoldAnswer(new HeldAnswer(replyTo, body, correlation, _time.GetUtcNow()));
+                }
                 prepared.AfterReply?.Invoke();
             }, CancellationToken.None);
             Track(run);
+        }
+    }
+
+    /// <summary>A final command answer the connection lost; sent again after the next connect.</summary>
+    private sealed record HeldAnswer(string Topic, byte[] Body, byte[]? Correlation, DateTimeOffset At);
+
+    /// <summary>Answers kept at most; beyond this the oldest are dropped (a repeated id still gets the ledger's answer).</summary>
+    internal const int MaxHeldAnswers = 256;
+
+    /// <summary>Final answers waiting for a connection.</summary>
+    internal int HeldAnswers => _heldAnswers.Count;
+
+    private void HoldAnswer(HeldAnswer a)
+    {
+        _heldAnswers.Enqueue(a);
+        while (_heldAnswers.Count > MaxHeldAnswers && _heldAnswers.TryDequeue(out _))
+        {
+        }
+    }
+
+    /// <summary>
+    /// Sends the final answers that a lost connection kept from the fleet, in order, with their
+    /// correlation data; answers older than the command ledger's retention are dropped (nobody waits
+    /// for them, and a repeated id is answered from the ledger anyway).
+    /// </summary>
+    private async Task DeliverHeldAnswersAsync(CancellationToken ct)
+    {
+        while (_heldAnswers.TryPeek(out HeldAnswer? a))
+        {
+            if (_time.GetUtcNow() - a.At < CommandLedger.Retention
+                && !await PublishAsync(a.Topic, a.Body, retain: false, ct, correlation: a.Correlation).ConfigureAwait(false))
+            {
+                return;
+            }
+            _heldAnswers.TryDequeue(out _);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Security.Cryptography.X509Certificates;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -32,6 +33,7 @@ public sealed partial class DeviceAgent : IAsyncDisposable
     private readonly CommandLedger _ledger;
     private readonly AppliedConfigStore _config;
     private readonly DiskQueue _outbox;
+    private readonly ConcurrentQueue<HeldAnswer> _heldAnswers = new();
     private readonly ReconnectBackoff _backoff;
     private readonly Channel<InboundMessage> _inbound;
     private readonly Channel<QueuedMessage> _outbound;
@@ -343,6 +345,7 @@ public sealed partial class DeviceAgent : IAsyncDisposable
         await PublishAsync(Topics.Status(id), StatusPayload("online", session, _connectedSince), retain: true, ct).ConfigureAwait(false);
         await PublishAsync(Topics.Birth(id), BirthPayload(), retain: true, ct).ConfigureAwait(false);
         await PublishAnnouncementAsync(ct).ConfigureAwait(false);
+        await DeliverHeldAnswersAsync(ct).ConfigureAwait(false);
         _stateDirty = true;
         _forceHealth = true;
         _wake.Release();

@@ -84,6 +84,61 @@ public sealed class ConnectionTests
         Assert.Equal(22, device.Room.State.Volume);
     }
 
+    /// <summary>A probe that takes as long as the test says: the selftest runs until it is opened.</summary>
+    private sealed class GateProbe : IPeripheralProbe
+    {
+        public ManualResetEventSlim Open { get; } = new(true);
+
+        public ProbeResult Probe()
+        {
+            Open.Wait(TimeSpan.FromSeconds(60));
+            return new ProbeResult("gate", false, ProbeStatus.Ok, "opened");
+        }
+    }
+
+    [Fact]
+    public async Task A_final_answer_the_connection_lost_is_sent_after_the_reconnect()
+    {
+        await using Mosquitto broker = await Mosquitto.StartAsync();
+        await using var proxy = new TcpProxy(broker.Port);
+        var gate = new GateProbe();
+        await using TestDevice device = new TestDevice(proxy.Port, configure: o => o.HealthCheckSeconds = 3600) { ExtraProbes = { gate } }.Start();
+        await device.WaitConnectedAsync();
+        await using Observer o = await Observer.ConnectAsync(broker.Port, Topics.Status(device.Id));
+        await o.WaitForAsync(Topics.Status(device.Id), j => (string?)j["state"] == "online", Wait);
+
+        gate.Open.Reset();
+        var accepted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task<CommandReply> sent = o.Client.SendCommandAsync(device.Id, "selftest", null, TimeSpan.FromSeconds(60), onAccepted: _ => accepted.TrySetResult());
+        await accepted.Task.WaitAsync(Wait); // the selftest is running
+        proxy.Refuse = true;
+        proxy.DropAll();
+        var deadline = DateTime.UtcNow + Wait;
+        while (device.Agent.IsConnected && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+        Assert.False(device.Agent.IsConnected);
+        gate.Open.Set(); // the selftest finishes while the device is offline
+        while (device.Agent.HeldAnswers == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+        Assert.Equal(1, device.Agent.HeldAnswers);
+        Assert.False(sent.IsCompleted);
+
+        proxy.Refuse = false;
+        CommandReply r = await sent;
+        Assert.Equal("succeeded", r.Status);
+        Assert.Equal("ok", (string?)r.Body!["result"]!["overall"]);
+        deadline = DateTime.UtcNow + Wait; // the answer is let go once the broker acknowledged it
+        while (device.Agent.HeldAnswers > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+        Assert.Equal(0, device.Agent.HeldAnswers);
+    }
+
     [Fact]
     public async Task A_half_open_connection_is_found_by_the_watchdog_and_replaced()
     {
