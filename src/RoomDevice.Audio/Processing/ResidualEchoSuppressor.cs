@@ -38,6 +38,8 @@ public sealed class ResidualEchoSuppressor
     private readonly float[] _louder;
     private long _blocks;
     private int _localHang;
+    private int _talkerHang;
+    private float _talkerShare;
 
     /// <summary>Creates the suppressor for blocks of <paramref name="blockSize"/> samples (FFT of twice that).</summary>
     public ResidualEchoSuppressor(int blockSize)
@@ -117,6 +119,9 @@ public sealed class ResidualEchoSuppressor
     /// <summary>Residual over-estimation while the local talker is present.</summary>
     public float DoubleTalkOverestimate { get; set; } = 2f;
 
+    /// <summary>Blocks the local-talker decision holds after the last block that showed the talker.</summary>
+    public int LocalHangBlocks { get; set; } = 6;
+
     /// <summary>Speech-band error over predicted residual (power ratio) that marks local speech.</summary>
     public float LocalSpeechRatio { get; set; } = 6f;
 
@@ -125,6 +130,18 @@ public sealed class ResidualEchoSuppressor
 
     /// <summary>Per-block decay of the predicted residual echo (reverberation the filter does not model).</summary>
     public float TailDecay { get; set; } = 0.7f;
+
+    /// <summary>Share of speech-band bins in the last block whose error exceeds <see cref="TalkerBinRatio"/> times the echo estimate (and the noise): a local talker's own spectrum.</summary>
+    public float TalkerBinShare { get; private set; }
+
+    /// <summary>Error over echo estimate power in a bin that no residual echo reaches.</summary>
+    public float TalkerBinRatio { get; set; } = 0.5f;
+
+    /// <summary>Noise multiple a talker bin's error must exceed.</summary>
+    public float TalkerBinNoise { get; set; } = 3f;
+
+    /// <summary>The level test marks the local talker only while the smoothed talker-bin share is at least this.</summary>
+    public float TalkerShareMin { get; set; } = 0.2f;
 
     /// <summary>Learnt echo leakage (residual echo power over echo estimate power).</summary>
     public float Leak => _leak;
@@ -182,6 +199,20 @@ public sealed class ResidualEchoSuppressor
             }
         }
 
+
+        // Local talker's own spectrum: bins where the error is well above the echo estimate (and
+        // the noise), which residual echo does not reach once the filter has converged.
+        int talkerBins = 0;
+        for (int j = _bandStart[0] + 2; j < _bandStart[3]; j++)
+        {
+            if (_ee[j] > (TalkerBinRatio * _yy[j]) + (TalkerBinNoise * _noise[j]))
+            {
+                talkerBins++;
+            }
+        }
+
+        TalkerBinShare = talkerBins / (float)(_bandStart[3] - _bandStart[0] - 2);
+        _talkerShare = (0.6f * _talkerShare) + (0.4f * TalkerBinShare);
 
         // Leakage per band: ratio of error power to echo-estimate power, learnt
         // only in blocks the echo estimate dominates (so local speech does not inflate it).
@@ -287,16 +318,31 @@ public sealed class ResidualEchoSuppressor
             rBand += Math.Max(_leakBin[j] * _yy[j], TailDecay * _resid[j]);
         }
 
-        if (eBand > LocalSpeechRatio * (rBand + SumNoise()))
+        double predicted = rBand + SumNoise();
+        bool byLevel = eBand > LocalSpeechRatio * predicted;
+        if (byLevel)
         {
-            _localHang = 6;
+            _localHang = LocalHangBlocks;
         }
         else if (_localHang > 0)
         {
             _localHang--;
         }
 
-        float over = _localHang > 0 ? DoubleTalkOverestimate : EchoOverestimate;
+        // The gentler over-estimation needs the talker's own spectrum too: the level test alone
+        // also fires on residual echo the filter briefly leaves (a far-end onset, the room tail).
+        // The level test alone still drives the canceller's double-talk care and stops the
+        // leakage learning, where a missed talker costs more than a false alarm.
+        if (byLevel && _talkerShare >= TalkerShareMin)
+        {
+            _talkerHang = LocalHangBlocks;
+        }
+        else if (_talkerHang > 0)
+        {
+            _talkerHang--;
+        }
+
+        float over = _talkerHang > 0 ? DoubleTalkOverestimate : EchoOverestimate;
         float echoFloor = EchoFloor;
         float noiseFloor = NoiseSuppression ? NoiseFloor : 1f;
         double gSum = 0, cleanBand = 0, noiseBand = 0, echoBand = 0;

@@ -41,6 +41,40 @@ public sealed class SuppressorTests
     }
 
     [Fact]
+    public void Talker_bin_share_separates_residual_echo_from_a_local_talker()
+    {
+        var s = new ResidualEchoSuppressor(128) { NoiseSuppression = false };
+        float[] echo = Noise(128 * 300, 6, 0.1f);
+        float[] talk = Noise(128 * 300, 7, 0.05f);
+        var err = new float[128];
+        var outBuf = new float[128];
+        double residualShare = 0, talkerShare = 0;
+        for (int b = 0; b < 300; b++)
+        {
+            for (int i = 0; i < 128; i++)
+            {
+                // Residual 20 dB under the echo estimate; from block 150 a talker 6 dB under it too.
+                err[i] = (0.1f * echo[(b * 128) + i]) + (b >= 150 ? talk[(b * 128) + i] : 0f);
+            }
+
+            s.Process(err, echo.AsSpan(b * 128, 128), outBuf);
+            if (b is >= 50 and < 150)
+            {
+                residualShare += s.TalkerBinShare / 100;
+            }
+            else if (b >= 200)
+            {
+                talkerShare += s.TalkerBinShare / 100;
+            }
+        }
+
+        // A residual 20 dB under the estimate almost never exceeds half of it in a bin; a talker
+        // 6 dB under the estimate does in a good part of the bins (white noise against white noise).
+        Assert.True(residualShare < 0.05, $"share with residual echo only {residualShare:F3}");
+        Assert.True(talkerShare > 0.15, $"share with the talker {talkerShare:F3}");
+    }
+
+    [Fact]
     public void Local_speech_without_echo_passes_untouched()
     {
         var s = new ResidualEchoSuppressor(128) { NoiseSuppression = false };
