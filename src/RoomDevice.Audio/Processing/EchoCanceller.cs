@@ -142,7 +142,7 @@ public sealed class EchoCanceller
     public float LocalSpeechStepScale { get; set; } = 0.15f;
 
     /// <summary>Background step scale while the local talker is heard before the filter has converged.</summary>
-    public float ColdLocalSpeechStepScale { get; set; } = 0.25f;
+    public float ColdLocalSpeechStepScale { get; set; } = 1f;
 
     /// <summary>Partitions whose gradient is constrained (made causal) per block, round robin.</summary>
     public int ConstraintsPerBlock { get; set; } = 1;
@@ -309,7 +309,9 @@ public sealed class EchoCanceller
         {
             // The local talker is in the error: adapt the background gently.
             // Before the filter has converged the suppressor's talker detection is unreliable (the
-            // unmodelled echo looks like a talker): slow down less then.
+            // unmodelled echo looks like a talker): by default no slow-down then (with a 512 ms
+            // tail any cold slow-down left the filter, and so the drift estimate, unconverged
+            // in 10 s scenes).
             TensorPrimitives.Multiply(_mu, Reliability >= 1f ? LocalSpeechStepScale : Math.Max(LocalSpeechStepScale, ColdLocalSpeechStepScale), _mu);
         }
 

@@ -39,6 +39,7 @@ public sealed class ResidualEchoSuppressor
     private long _blocks;
     private int _localHang;
     private int _talkerHang;
+    private int _leakHoldHang;
     private float _talkerShare;
 
     /// <summary>Creates the suppressor for blocks of <paramref name="blockSize"/> samples (FFT of twice that).</summary>
@@ -119,8 +120,11 @@ public sealed class ResidualEchoSuppressor
     /// <summary>Residual over-estimation while the local talker is present.</summary>
     public float DoubleTalkOverestimate { get; set; } = 2f;
 
-    /// <summary>Blocks the local-talker decision holds after the last block that showed the talker.</summary>
-    public int LocalHangBlocks { get; set; } = 6;
+    /// <summary>Blocks the local-talker decision (the canceller's double-talk care, no leakage learning) holds after the last block that showed the talker.</summary>
+    public int LocalHangBlocks { get; set; } = 8;
+
+    /// <summary>Blocks the gentler double-talk over-estimation holds after the last block that showed the talker.</summary>
+    public int TalkerHangBlocks { get; set; } = 6;
 
     /// <summary>Speech-band error over predicted residual (power ratio) that marks local speech.</summary>
     public float LocalSpeechRatio { get; set; } = 6f;
@@ -142,6 +146,13 @@ public sealed class ResidualEchoSuppressor
 
     /// <summary>The level test marks the local talker only while the smoothed talker-bin share is at least this.</summary>
     public float TalkerShareMin { get; set; } = 0.2f;
+
+    /// <summary>
+    /// Speech-band error over predicted residual and noise above which the leakage is not learnt
+    /// (for <see cref="LocalHangBlocks"/>): a little under <see cref="LocalSpeechRatio"/>, so a talker
+    /// just under the detection threshold (loud echo) does not raise the leakage that hides it.
+    /// </summary>
+    public float LeakHoldRatio { get; set; } = 5f;
 
     /// <summary>Learnt echo leakage (residual echo power over echo estimate power).</summary>
     public float Leak => _leak;
@@ -223,7 +234,7 @@ public sealed class ResidualEchoSuppressor
             eSum += _ee[j];
         }
 
-        if (ySum > 2 * eSum && ySum > 1e-7 * _n && _localHang == 0)
+        if (ySum > 2 * eSum && ySum > 1e-7 * _n && _localHang == 0 && _leakHoldHang == 0)
         {
             for (int b = 0; b < LeakBands; b++)
             {
@@ -329,13 +340,22 @@ public sealed class ResidualEchoSuppressor
             _localHang--;
         }
 
+        if (eBand > LeakHoldRatio * predicted)
+        {
+            _leakHoldHang = LocalHangBlocks;
+        }
+        else if (_leakHoldHang > 0)
+        {
+            _leakHoldHang--;
+        }
+
         // The gentler over-estimation needs the talker's own spectrum too: the level test alone
         // also fires on residual echo the filter briefly leaves (a far-end onset, the room tail).
         // The level test alone still drives the canceller's double-talk care and stops the
         // leakage learning, where a missed talker costs more than a false alarm.
         if (byLevel && _talkerShare >= TalkerShareMin)
         {
-            _talkerHang = LocalHangBlocks;
+            _talkerHang = TalkerHangBlocks;
         }
         else if (_talkerHang > 0)
         {

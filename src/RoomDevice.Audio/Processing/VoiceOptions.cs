@@ -29,7 +29,7 @@ public sealed class VoiceOptions : IDeviceOptions
     public bool Agc { get; set; } = true;
 
     /// <summary>Echo tail of the managed canceller, ms.</summary>
-    public int TailMs { get; set; } = 384;
+    public int TailMs { get; set; } = 512;
 
     /// <summary>Echo tail of the SpeexDSP canceller, ms.</summary>
     public int SpeexTailMs { get; set; } = 256;
