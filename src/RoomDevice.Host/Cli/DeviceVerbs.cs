@@ -7,6 +7,7 @@ using RoomDevice.Core.Diagnostics;
 using RoomDevice.Core.Options;
 using RoomDevice.Host.Composition;
 using RoomDevice.Host.Configuration;
+using RoomDevice.Host.Management;
 
 namespace RoomDevice.Host.Cli;
 
@@ -127,6 +128,31 @@ internal sealed class DeviceVerbs : ICliVerbs
 
     internal static async Task<int> RunAsync(ConfigRequest request)
     {
+        var broker = new EmbeddedBrokerKeeper();
+        await using (broker.ConfigureAwait(false))
+        {
+            while (true)
+            {
+                int? exit = await RunOnceAsync(request, broker).ConfigureAwait(false);
+                if (exit is int e)
+                {
+                    return e;
+                }
+                await Console.Error.WriteLineAsync("roomdevice: restarting the simulated device in this process").ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// What the run verb does once the host has stopped: null to build and run a new host (a restart
+    /// in <c>--simulate</c>, where no service manager would start the process again), else the exit code.
+    /// </summary>
+    internal static int? AfterStop(string? restartReason, bool simulate) =>
+        restartReason is null ? ExitCodes.Ok : simulate ? null : ExitCodes.Restart;
+
+    /// <summary>Loads the configuration, runs one host until it stops; null when it asked to run again.</summary>
+    private static async Task<int?> RunOnceAsync(ConfigRequest request, EmbeddedBrokerKeeper broker)
+    {
         if (Load(request, out DeviceConfiguration? config, Console.Error) is int code)
         {
             return code;
@@ -146,12 +172,13 @@ internal sealed class DeviceVerbs : ICliVerbs
             return ExitCodes.CannotCreate;
         }
         bool interactive = config.Simulate && !Console.IsOutputRedirected;
-        using IHost host = DeviceHost.Build(config, interactive ? LogTarget.Terminal : LogTarget.Console);
+        using IHost host = DeviceHost.Build(config, interactive ? LogTarget.Terminal : LogTarget.Console, s => s.AddSingleton(broker));
         ILogger log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("RoomDevice.Host");
+        HostRestartSignal restart = host.Services.GetRequiredService<HostRestartSignal>(); // RunAsync disposes the services
         try
         {
             await host.RunAsync().ConfigureAwait(false);
-            return ExitCodes.Ok;
+            return AfterStop(restart.Reason, config.Simulate);
         }
 #pragma warning disable CA1031 // the last line of defence: say what failed, exit non-zero so systemd restarts
         catch (Exception ex)

@@ -12,6 +12,12 @@ internal static class ExitCodes
     /// <summary>A command-line mistake.</summary>
     public const int Usage = 2;
 
+    /// <summary>
+    /// A restart was asked for (the restart command, a newly applied fleet config): not 0, so the
+    /// unit's Restart=on-failure starts the device again (EX_TEMPFAIL).
+    /// </summary>
+    public const int Restart = 75;
+
     /// <summary>A state folder that cannot be created or written (EX_CANTCREAT).</summary>
     public const int CannotCreate = 73;
 

@@ -65,6 +65,7 @@ internal static class DeviceHost
             o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.StopHost;
         });
         builder.Services.AddSingleton(config);
+        builder.Services.AddSingleton<HostRestartSignal>();
         foreach (var (type, instance) in config.Evaluation.Options)
         {
             builder.Services.AddSingleton(type, instance);

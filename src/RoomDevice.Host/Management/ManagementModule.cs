@@ -34,18 +34,58 @@ internal sealed class ManagementModule : IHostModule
     }
 }
 
-/// <summary>Restarts by stopping the host; the service manager (systemd Restart=always) starts it again.</summary>
-internal sealed class HostRestarter(IHostApplicationLifetime lifetime, ILogger<HostRestarter> log) : IDeviceRestarter
+/// <summary>
+/// Restarts by stopping the host with the restart signal set: the device then exits with
+/// <see cref="Cli.ExitCodes.Restart"/> and systemd (Restart=on-failure) starts it again; in
+/// <c>--simulate</c> the run verb starts a new host in the same process.
+/// </summary>
+internal sealed class HostRestarter(IHostApplicationLifetime lifetime, HostRestartSignal signal, ILogger<HostRestarter> log) : IDeviceRestarter
 {
     public void Restart(string reason)
     {
         log.LogWarning("Restarting: {Reason}", reason);
+        signal.Request(reason);
         lifetime.StopApplication();
     }
 }
 
-/// <summary>The embedded MQTTnet broker of <c>--simulate</c>; does nothing when a broker is configured.</summary>
-internal sealed partial class EmbeddedBrokerService(EmbeddedBrokerService.Settings settings, ILogger<EmbeddedBrokerService> log) : IHostedService, IAsyncDisposable
+/// <summary>
+/// Keeps the embedded broker of <c>--simulate</c> running while the run verb restarts the host in
+/// the same process, so roomctl stays connected and the retained topics and sessions survive.
+/// </summary>
+internal sealed class EmbeddedBrokerKeeper : IAsyncDisposable
+{
+    private EmbeddedBroker? _broker;
+    private int _requestedPort;
+
+    /// <summary>The broker already running for <paramref name="port"/>, or a new one.</summary>
+    public async Task<EmbeddedBroker> AcquireAsync(int port)
+    {
+        if (_broker is not null && _requestedPort == port)
+        {
+            return _broker;
+        }
+        await DisposeAsync().ConfigureAwait(false);
+        _broker = await EmbeddedBroker.StartAsync(port).ConfigureAwait(false);
+        _requestedPort = port;
+        return _broker;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_broker is not null)
+        {
+            await _broker.DisposeAsync().ConfigureAwait(false);
+            _broker = null;
+        }
+    }
+}
+
+/// <summary>
+/// The embedded MQTTnet broker of <c>--simulate</c>; does nothing when a broker is configured. With an
+/// <see cref="EmbeddedBrokerKeeper"/> (the run verb's) the broker outlives this host.
+/// </summary>
+internal sealed partial class EmbeddedBrokerService(EmbeddedBrokerService.Settings settings, ILogger<EmbeddedBrokerService> log, EmbeddedBrokerKeeper? keeper = null) : IHostedService, IAsyncDisposable
 {
     private EmbeddedBroker? _broker;
     private int? _existingPort;
@@ -66,7 +106,9 @@ internal sealed partial class EmbeddedBrokerService(EmbeddedBrokerService.Settin
         }
         try
         {
-            _broker = await EmbeddedBroker.StartAsync(settings.Port).ConfigureAwait(false);
+            _broker = keeper is null
+                ? await EmbeddedBroker.StartAsync(settings.Port).ConfigureAwait(false)
+                : await keeper.AcquireAsync(settings.Port).ConfigureAwait(false);
         }
         catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse && settings.Port != 0)
         {
@@ -87,7 +129,10 @@ internal sealed partial class EmbeddedBrokerService(EmbeddedBrokerService.Settin
     {
         if (_broker is not null)
         {
-            await _broker.DisposeAsync().ConfigureAwait(false);
+            if (keeper is null)
+            {
+                await _broker.DisposeAsync().ConfigureAwait(false);
+            }
             _broker = null;
         }
     }
@@ -156,16 +201,17 @@ internal sealed partial class MqttDeviceService(
 
     /// <summary>
     /// The configuration is layered once at start, so a newly applied desired config takes effect by
-    /// restarting (systemd starts the device again) as soon as the room is idle: never in a call.
-    /// In --simulate nothing restarts the process, so it only says so.
+    /// restarting as soon as the room is idle, never in a call (systemd starts the device again; in
+    /// --simulate a new host starts in the same process).
     /// </summary>
     private void TakeIntoUse(long version, RoomStateMachine room, IDeviceRestarter? restarter)
     {
-        if (settings.Simulate || restarter is null)
+        if (restarter is null)
         {
             LogRestartToUse(log, version);
             return;
         }
+        LogRestartWhenIdle(log, version);
         void RestartWhenIdle(object? sender, RoomStateChangedEventArgs? e)
         {
             if (room.State.Phase == CallPhase.Idle)
@@ -178,8 +224,11 @@ internal sealed partial class MqttDeviceService(
         RestartWhenIdle(null, null);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Desired config version {Version} written to applied-config.json; restart the simulation to use it")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Desired config version {Version} written to applied-config.json; restart the device to use it")]
     private static partial void LogRestartToUse(ILogger log, long version);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Desired config version {Version} written to applied-config.json; the device restarts to use it as soon as the room is idle")]
+    private static partial void LogRestartWhenIdle(ILogger log, long version);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet management is off: Mqtt:Host is not set (in --simulate an embedded broker is used instead)")]
     private static partial void LogOff(ILogger log);

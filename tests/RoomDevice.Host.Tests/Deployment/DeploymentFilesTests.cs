@@ -43,6 +43,9 @@ public class DeploymentFilesTests
         Assert.DoesNotContain("--simulate", u["ExecStart"].Single(), StringComparison.Ordinal);
         // A rejected configuration is not retried in a loop.
         Assert.Equal([ExitCodes.Config.ToString(System.Globalization.CultureInfo.InvariantCulture)], u["RestartPreventExitStatus"]);
+        // The restart command and a newly applied config exit with ExitCodes.Restart, which must count as a failure.
+        Assert.False(u.ContainsKey("SuccessExitStatus"));
+        Assert.NotEqual(ExitCodes.Config, ExitCodes.Restart);
         // systemd waits longer than the host's own clean-stop budget.
         Assert.True(int.Parse(u["TimeoutStopSec"].Single(), System.Globalization.CultureInfo.InvariantCulture) > RoomDevice.Host.Composition.DeviceHost.ShutdownTimeout.TotalSeconds);
     }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
+using RoomDevice.Host.Cli;
 using RoomDevice.Host.Tests.Support;
 using RoomDevice.Management;
 using RoomDevice.Management.Fleet;
@@ -65,6 +66,45 @@ public sealed class FleetManagementProcessTests
 
         await device.TerminateAsync();
         Assert.Equal(0, await device.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public async Task In_simulation_applied_fleet_config_and_the_restart_command_restart_the_device_in_the_same_process()
+    {
+        using var t = new TempFolder(withShippedConfig: true);
+        const string id = "rd-proc-restart";
+        new RoomDevice.Management.Storage.DeviceStateStore(t.State).SaveAssignment(new RoomDevice.Management.Storage.RoomAssignment("Lab", "HQ", DateTimeOffset.UtcNow));
+        string port = SimulationArgs.FreeTcpPort();
+        using DeviceProcess device = DeviceProcess.StartRoomDevice(["run", "--simulate", "--config", t.Config, "--set", $"Device:StateDirectory={t.State}",
+            "--set", "Mqtt:Port=" + port, "--set", "Identity:DeviceId=" + id]);
+        await using FleetClient c = await ConnectWhenUp(int.Parse(port, CultureInfo.InvariantCulture), device);
+        long session = (long)(await WaitStatus(c, id, o => (string?)o["state"] == "online", StartTimeout))["session"]!;
+        Assert.Equal(50, (int)(await c.SendCommandAsync(id, "unmute", null, TimeSpan.FromSeconds(30))).Body!["result"]!["volume"]!);
+
+        // A newer desired config is written, then taken into use by a restart while the room is idle.
+        await c.PublishAsync(Topics.ConfigDesired(id), System.Text.Encoding.UTF8.GetBytes("{\"v\":1,\"version\":1,\"config\":{\"Room\":{\"InitialVolume\":35}}}"), retain: true);
+        long second = (long)(await WaitStatus(c, id, o => (string?)o["state"] == "online" && (long)o["session"]! > session, StartTimeout))["session"]!;
+        Assert.False(device.HasExited);
+        Assert.Equal(35, (int)(await c.SendCommandAsync(id, "unmute", null, TimeSpan.FromSeconds(30))).Body!["result"]!["volume"]!);
+
+        CommandReply restart = await c.SendCommandAsync(id, "restart", new JsonObject { ["delaySeconds"] = 0 }, TimeSpan.FromSeconds(30));
+        Assert.Equal("succeeded", restart.Status);
+        await WaitStatus(c, id, o => (string?)o["state"] == "online" && (long)o["session"]! > second, StartTimeout);
+        Assert.False(device.HasExited);
+        Assert.Contains("restarting the simulated device in this process", device.Stderr, StringComparison.Ordinal);
+
+        await device.TerminateAsync();
+        Assert.Equal(0, await device.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public void A_restart_asked_for_on_a_device_exits_with_the_code_the_unit_restarts_on_and_a_plain_stop_exits_0()
+    {
+        Assert.Equal(ExitCodes.Restart, RoomDevice.Host.Cli.DeviceVerbs.AfterStop("restart command", simulate: false));
+        Assert.Null(RoomDevice.Host.Cli.DeviceVerbs.AfterStop("restart command", simulate: true));
+        Assert.Equal(ExitCodes.Ok, RoomDevice.Host.Cli.DeviceVerbs.AfterStop(null, simulate: false));
+        Assert.Equal(ExitCodes.Ok, RoomDevice.Host.Cli.DeviceVerbs.AfterStop(null, simulate: true));
+        Assert.NotEqual(ExitCodes.Config, ExitCodes.Restart);
     }
 
     [Fact]
