@@ -102,6 +102,9 @@ public sealed class ResidualEchoSuppressor
     /// <summary>Gain floor for noise when <see cref="NoiseSuppression"/> is on (linear).</summary>
     public float NoiseFloor { get; set; } = 0.1f;
 
+    /// <summary>Over-estimation of the tracked noise floor in the gains (minimum tracking sits under the mean noise power).</summary>
+    public float NoiseOverestimate { get; set; } = 4f;
+
     /// <summary>Over-estimation of the residual echo (safety against leaks).</summary>
     public float EchoOverestimate { get; set; } = 6f;
 
@@ -383,7 +386,7 @@ public sealed class ResidualEchoSuppressor
 
             r = Math.Max(r, _louder[j]);
 
-            float nz = NoiseSuppression ? 1.5f * _noise[j] : 0f;
+            float nz = NoiseSuppression ? NoiseOverestimate * _noise[j] : 0f;
             float interference = (over * r) + nz + 1e-20f;
             float ee = _ee[j] + 1e-20f;
             float post = ee / interference;

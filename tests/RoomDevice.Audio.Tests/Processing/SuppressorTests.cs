@@ -194,7 +194,9 @@ public sealed class SuppressorTests
         }
 
         double reduction = 10 * Math.Log10(inE / outE);
-        // Noise floor 0.1 (-20 dB); the comfort noise keeps the output from going silent.
-        Assert.InRange(reduction, 8, 20);
+        // Noise floor 0.1 (-20 dB); the comfort noise keeps the output from going silent. The
+        // tracked floor is over-estimated 4x (minimum tracking sits under the mean noise power),
+        // so the noise reaches the floor instead of leaking through the Wiener gains.
+        Assert.InRange(reduction, 15, 21);
     }
 }
