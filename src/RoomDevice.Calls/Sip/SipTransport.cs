@@ -31,7 +31,11 @@ public sealed class SipTransport : IDisposable
     private readonly ConcurrentDictionary<IPEndPoint, string> _failures = new();
     private readonly ConcurrentDictionary<IPEndPoint, StreamConnection> _connections = new();
     private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _connectGate = new();
     private long _rejected;
+
+    /// <summary>Longest an outgoing TCP connect may take.</summary>
+    public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>Binds UDP on <paramref name="udpPort"/> and, when <paramref name="tcpPort"/> is given, TCP (0 picks a free port).</summary>
     public SipTransport(IPAddress address, int udpPort, int? tcpPort, ILogger logger, SipTlsSettings? tls = null)
@@ -86,6 +90,12 @@ public sealed class SipTransport : IDisposable
     /// <summary>Raised on a receive thread for each good message.</summary>
     public event Action<SipMessage, SipRemote>? MessageReceived;
 
+    /// <summary>
+    /// Raised (on the connection's task) when an outgoing TCP or TLS connection could not be made;
+    /// what was queued for it is dropped. The reason is also what <see cref="SendFailure"/> returns.
+    /// </summary>
+    public event Action<SipRemote, string>? ConnectFailed;
+
     /// <summary>Starts the receive loops.</summary>
     public void Start()
     {
@@ -137,10 +147,14 @@ public sealed class SipTransport : IDisposable
                 ClearFailure(to.EndPoint);
                 return true;
             }
-            if (!_connections.TryGetValue(to.EndPoint, out var c) || c.Kind != to.Transport)
+            StreamConnection c;
+            lock (_connectGate)
             {
-                c = Connect(to.EndPoint, to.Transport);
-                _connections[to.EndPoint] = c;
+                if (!_connections.TryGetValue(to.EndPoint, out c!) || c.Kind != to.Transport)
+                {
+                    c = Connect(to.EndPoint, to.Transport);
+                    _connections[to.EndPoint] = c;
+                }
             }
             if (!c.Send(bytes))
             {
@@ -167,38 +181,62 @@ public sealed class SipTransport : IDisposable
         }
     }
 
+    /// <summary>
+    /// A new outgoing connection. Connecting (and the TLS handshake) runs on the connection's own
+    /// task, never on the sender's thread (the user agent sends under its lock); what is sent
+    /// meanwhile waits in order. A failure is recorded for <see cref="SendFailure"/> and raised as
+    /// <see cref="ConnectFailed"/>.
+    /// </summary>
     private StreamConnection Connect(IPEndPoint ep, SipTransportKind kind)
     {
         _failures.TryRemove(ep, out _);
         var client = new TcpClient(ep.AddressFamily);
-        try
-        {
-            if (!client.ConnectAsync(ep.Address, ep.Port).Wait(TimeSpan.FromSeconds(5)))
-            {
-                throw new SocketException((int)SocketError.TimedOut);
-            }
-        }
-        catch (AggregateException e) when (e.InnerException is SocketException se)
-        {
-            client.Dispose();
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(se);
-        }
-        catch (SocketException)
-        {
-            client.Dispose();
-            throw;
-        }
-        Stream stream = client.GetStream();
-        if (kind == SipTransportKind.Tls)
-        {
-            stream = AuthenticateAsClient(client, ep);
-        }
-        var c = new StreamConnection(this, client, stream, ep, kind, null);
+        var c = new StreamConnection(this, client, null, ep, kind, (tcp, remote) => ConnectOutgoing(tcp, remote, kind));
         c.Start();
         return c;
     }
 
-    private SslStream AuthenticateAsClient(TcpClient client, IPEndPoint ep)
+    private async Task<Stream?> ConnectOutgoing(TcpClient client, IPEndPoint ep, SipTransportKind kind)
+    {
+        string? failure = null;
+        try
+        {
+            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token))
+            {
+                timeout.CancelAfter(ConnectTimeout);
+                try
+                {
+                    await client.ConnectAsync(ep.Address, ep.Port, timeout.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
+                {
+                    throw new SocketException((int)SocketError.TimedOut);
+                }
+            }
+            return kind == SipTransportKind.Tls ? await AuthenticateAsClient(client, ep).ConfigureAwait(false) : client.GetStream();
+        }
+        catch (SocketException e)
+        {
+            failure = e.Message;
+        }
+        catch (AuthenticationException e)
+        {
+            failure = e.Message;
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
+        {
+            failure = _stop.IsCancellationRequested ? null : e.Message;
+        }
+        if (failure is not null)
+        {
+            string why = _failures.GetOrAdd(ep, failure);
+            _log.LogWarning("SIP connection to {Remote} ({Kind}) failed: {Error}", ep, kind, why);
+            ConnectFailed?.Invoke(new SipRemote(kind, ep), why);
+        }
+        return null;
+    }
+
+    private async Task<SslStream> AuthenticateAsClient(TcpClient client, IPEndPoint ep)
     {
         var settings = _tlsSettings ?? new SipTlsSettings();
         string host = _tlsHosts.TryGetValue(ep, out string? h) ? h : ep.Address.ToString();
@@ -214,12 +252,12 @@ public sealed class SipTransport : IDisposable
         using var timeout = new CancellationTokenSource(settings.HandshakeTimeout);
         try
         {
-            ssl.AuthenticateAsClientAsync(options, timeout.Token).GetAwaiter().GetResult();
+            await ssl.AuthenticateAsClientAsync(options, timeout.Token).ConfigureAwait(false);
             return ssl;
         }
         catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException)
         {
-            ssl.Dispose();
+            await ssl.DisposeAsync().ConfigureAwait(false);
             client.Dispose();
             string why = refusal.Length > 0 ? refusal : e is OperationCanceledException ? "TLS handshake timed out" : "TLS handshake failed: " + e.Message;
             string failure = $"TLS to {host} ({ep}): {why}";
@@ -358,30 +396,59 @@ public sealed class SipTransport : IDisposable
         Func<TcpClient, IPEndPoint, Task<Stream?>>? handshake) : IDisposable
     {
         private readonly Lock _write = new();
-        private readonly TaskCompletionSource<Stream?> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly List<byte[]> _waiting = [];
+        private bool _closed;
 
         public SipTransportKind Kind => kind;
 
         public void Start() => _ = Task.Run(ReadLoop);
 
+        /// <summary>Writes, or queues while the connection is still being made; false once it is closed.</summary>
         public bool Send(byte[] bytes)
         {
             lock (_write)
             {
+                if (_closed)
+                {
+                    return false;
+                }
+                if (stream is null)
+                {
+                    _waiting.Add(bytes);
+                    return true;
+                }
                 try
                 {
-                    var s = stream ?? (_ready.Task.Wait(TimeSpan.FromSeconds(15)) ? _ready.Task.Result : null);
-                    if (s is null)
-                    {
-                        return false;
-                    }
-                    s.Write(bytes);
+                    stream.Write(bytes);
                     return true;
                 }
                 catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or NotSupportedException)
                 {
                     return false;
                 }
+            }
+        }
+
+        /// <summary>The connection is up: what waited goes out first, in order.</summary>
+        private void Ready(Stream s)
+        {
+            lock (_write)
+            {
+                foreach (byte[] b in _waiting)
+                {
+                    s.Write(b);
+                }
+                _waiting.Clear();
+                stream = s;
+            }
+        }
+
+        private void Close()
+        {
+            lock (_write)
+            {
+                _closed = true;
+                _waiting.Clear();
             }
         }
 
@@ -394,12 +461,11 @@ public sealed class SipTransport : IDisposable
                 if (stream is null)
                 {
                     var s = await handshake!(client, remote).ConfigureAwait(false);
-                    _ready.TrySetResult(s);
                     if (s is null)
                     {
                         return;
                     }
-                    stream = s;
+                    Ready(s);
                 }
                 while (true)
                 {
@@ -410,7 +476,7 @@ public sealed class SipTransport : IDisposable
                         owner._log.LogWarning("SIP stream from {Remote} sent {Bytes} bytes without a complete message; closing it", remote, buf.Length);
                         break;
                     }
-                    int n = await stream.ReadAsync(buf.AsMemory(fill), owner._stop.Token).ConfigureAwait(false);
+                    int n = await stream!.ReadAsync(buf.AsMemory(fill), owner._stop.Token).ConfigureAwait(false);
                     if (n == 0)
                     {
                         break;
@@ -441,7 +507,7 @@ public sealed class SipTransport : IDisposable
             }
             finally
             {
-                _ready.TrySetResult(null);
+                Close();
                 owner._connections.TryRemove(new KeyValuePair<IPEndPoint, StreamConnection>(remote, this));
                 Dispose();
             }

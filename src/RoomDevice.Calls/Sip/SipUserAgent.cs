@@ -95,6 +95,7 @@ public sealed class SipUserAgent : IDisposable
         _log = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         _transport = new SipTransport(settings.Address, settings.UdpPort, settings.TcpPort, _log, settings.Tls);
         _transport.MessageReceived += OnMessage;
+        _transport.ConnectFailed += OnConnectFailed;
         _eventPump = Task.Run(PumpEvents);
     }
 
@@ -681,6 +682,23 @@ public sealed class SipUserAgent : IDisposable
             tx.Retransmit = null;
             tx.Timeout.Dispose();
             tx.Timeout = _time.CreateTimer(_ => ClientTimeout(tx), null, TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>
+    /// An outgoing TCP/TLS connection failed after the requests were handed to it: each client
+    /// transaction waiting on it ends now (as a transport error, RFC 3261 §17.1.4) rather than at timer B.
+    /// </summary>
+    private void OnConnectFailed(SipRemote remote, string reason)
+    {
+        List<ClientTransaction> waiting;
+        lock (_gate)
+        {
+            waiting = [.. _client.Values.Where(t => t.Remote.Transport == remote.Transport && t.Remote.EndPoint.Equals(remote.EndPoint))];
+        }
+        foreach (ClientTransaction tx in waiting)
+        {
+            ClientTimeout(tx);
         }
     }
 

@@ -142,6 +142,56 @@ public sealed class TlsTests : IDisposable
     }
 
     [Fact]
+    public async Task A_peer_that_never_finishes_the_tls_handshake_does_not_stall_the_agent_and_the_call_fails_with_the_reason()
+    {
+        // Accepts TCP and then says nothing: the handshake can only time out.
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var accepted = new List<TcpClient>();
+        _ = Task.Run(async () =>
+        {
+            while (true)
+            {
+                try
+                {
+                    var c = await silent.AcceptTcpClientAsync();
+                    lock (accepted)
+                    {
+                        accepted.Add(c);
+                    }
+                }
+                catch (Exception e) when (e is SocketException or ObjectDisposedException)
+                {
+                    return;
+                }
+            }
+        });
+        var tls = _ca.Settings("room.example") with { HandshakeTimeout = TimeSpan.FromSeconds(8) };
+        using var room = new AgentRig(tls: tls);
+        using var peer = new RawSipPeer();
+
+        var stuck = room.Agent.Dial($"sips:meeting@127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}");
+        Assert.False(stuck.Ended.IsCompleted); // Dial returned while the handshake is still pending
+        // While that handshake hangs, the agent still answers over UDP.
+        peer.Send("OPTIONS sip:room@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:" + peer.Port + ";branch=z9hG4bKduring\r\n" +
+            "From: <sip:peer@127.0.0.1>;tag=p\r\nTo: <sip:room@127.0.0.1>\r\nCall-ID: during-handshake\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+            room.Agent.LocalEndPoint);
+        SipMessage? reply = peer.Receive(10000);
+        bool answeredDuringHandshake = !stuck.Ended.IsCompleted;
+        Assert.Equal(200, reply?.StatusCode);
+
+        var end = await stuck.Ended.WaitAsync(Wait);
+        Assert.False(end.WasConnected);
+        Assert.Contains("TLS handshake timed out", end.Reason, StringComparison.Ordinal);
+        Assert.True(answeredDuringHandshake, "OPTIONS was only answered after the stuck handshake ended");
+        silent.Stop();
+        lock (accepted)
+        {
+            accepted.ForEach(c => c.Dispose());
+        }
+    }
+
+    [Fact]
     public async Task A_caller_presenting_a_certificate_from_another_authority_is_refused_by_the_device()
     {
         using var other = new TestAuthority("Stranger CA");
