@@ -106,6 +106,10 @@ public class ConfigDocumentTests
         Assert.Equal("machine id", m1.Source);
         Assert.True(DeviceIdentity.IsValid(m1.Id));
         Assert.Throws<ArgumentException>(() => DeviceIdentity.Resolve("Bad Id", null, "x"));
+        // The provisioning subtree sits next to device ids: a device may not be called that.
+        var reserved = Assert.Throws<ArgumentException>(() => DeviceIdentity.Resolve("provisioning", null, "x"));
+        Assert.Contains("reserved name 'provisioning'", reserved.Message, StringComparison.Ordinal);
+        Assert.True(DeviceIdentity.IsValid("rd-provisioning"));
         Assert.Throws<InvalidOperationException>(() => DeviceIdentity.Resolve(null, null, null));
     }
 }

@@ -14,12 +14,18 @@ public sealed record DeviceIdentity(string Id, string Source)
     public const int MaxLength = 64;
 
     /// <summary>What an id may look like, for error messages.</summary>
-    public const string Accepted = "1 to 64 characters of a-z, 0-9 and '-', not starting or ending with '-'";
+    public const string Accepted = "1 to 64 characters of a-z, 0-9 and '-', not starting or ending with '-', and not the reserved name 'provisioning'";
+
+    /// <summary>
+    /// Names that are topic segments of their own next to device ids (the provisioning subtree):
+    /// a device with such an id would reach into them through its own subtree and ACL.
+    /// </summary>
+    public static readonly IReadOnlySet<string> Reserved = new HashSet<string>(StringComparer.Ordinal) { "provisioning" };
 
     /// <summary>True when <paramref name="id"/> is a well-formed device id.</summary>
     public static bool IsValid(string? id)
     {
-        if (string.IsNullOrEmpty(id) || id.Length > MaxLength || id[0] == '-' || id[^1] == '-')
+        if (string.IsNullOrEmpty(id) || id.Length > MaxLength || id[0] == '-' || id[^1] == '-' || Reserved.Contains(id))
         {
             return false;
         }
