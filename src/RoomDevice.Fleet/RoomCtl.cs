@@ -683,21 +683,33 @@ internal static class RoomCtl
     {
         var output = new Option<string>("--out") { Description = "File to write", Required = true, HelpName = "FILE" };
         var op = new Option<string>("--operator") { Description = "User name of fleet operators (certificate identity with use_identity_as_username)", DefaultValueFactory = _ => "roomctl" };
+        var by = new Option<string>("--devices-by")
+        {
+            Description = "How the broker knows a device: client-id (any client id), or certificate (CN = device id; needs require_certificate and use_identity_as_username)",
+            DefaultValueFactory = _ => "client-id",
+        };
         var cmd = new Command("acl", "Write a mosquitto ACL that confines each device to its own subtree");
         cmd.Options.Add(output);
         cmd.Options.Add(op);
+        cmd.Options.Add(by);
         cmd.SetAction(r =>
         {
             string path = r.GetValue(output)!;
             string user = r.GetValue(op)!;
+            string devicesBy = r.GetValue(by)!;
             if (user.Length == 0 || user.Any(char.IsWhiteSpace))
             {
                 console.MarkupLine("[red]error:[/] --operator must be one word (a user name)");
                 return ExitCodes.Usage;
             }
+            if (devicesBy is not ("client-id" or "certificate"))
+            {
+                console.MarkupLine("[red]error:[/] --devices-by '" + Markup.Escape(devicesBy) + "' is not known; accepted: client-id, certificate");
+                return ExitCodes.Usage;
+            }
             try
             {
-                File.WriteAllText(path, Acl.Render(user));
+                File.WriteAllText(path, Acl.Render(user, byCertificate: devicesBy == "certificate"));
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {

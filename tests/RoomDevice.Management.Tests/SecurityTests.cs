@@ -130,4 +130,60 @@ public sealed class SecurityTests
             Assert.Empty(seen);
         }
     }
+    [Fact]
+    public async Task With_the_certificate_acl_a_client_holding_another_devices_certificate_cannot_take_a_device_by_its_client_id()
+    {
+        await using Mosquitto broker = await Mosquitto.StartAsync(
+            "listener {port} 127.0.0.1\ncafile {dir}/ca.crt\ncertfile {dir}/broker.crt\nkeyfile {dir}/broker.key\nrequire_certificate true\nuse_identity_as_username true\nacl_file {dir}/acl\n",
+            dir =>
+            {
+                MakeCerts(dir, "rd-cert-a", "rd-cert-b");
+                var (code, output) = RoomCtlTests.Run("acl", "--out", Path.Combine(dir, "acl"), "--devices-by", "certificate").GetAwaiter().GetResult();
+                Assert.True(code == 0, output);
+            },
+            plainListener: false);
+        string dir = broker.Folder;
+        Assert.Contains("pattern readwrite roomdevice/v1/%u/#", File.ReadAllText(Path.Combine(dir, "acl")), StringComparison.Ordinal);
+        FleetConnectionOptions As(string cert, string? clientId = null) => new("127.0.0.1", broker.Port)
+        {
+            UseTls = true,
+            CaFile = Path.Combine(dir, "ca.crt"),
+            CertFile = Path.Combine(dir, cert + ".crt"),
+            KeyFile = Path.Combine(dir, cert + ".key"),
+            ClientId = clientId,
+        };
+        // rd-cert-b's certificate under rd-cert-a's own client id (the client-id ACL would let it in)
+        await using (FleetClient spoof = await FleetClient.ConnectAsync(As("rd-cert-b", clientId: "rd-cert-a")))
+        {
+            var denied = await Assert.ThrowsAsync<FleetConnectionException>(() =>
+                spoof.PublishAsync(Topics.Command("rd-cert-a", "volume"), Encoding.UTF8.GetBytes("{\"id\":\"x\",\"args\":{\"level\":99}}")));
+            Assert.Contains("NotAuthorized", denied.Message, StringComparison.Ordinal);
+            // while its own subtree stays its own
+            await spoof.PublishAsync(Topics.Events("rd-cert-b"), Encoding.UTF8.GetBytes("{\"kind\":\"test\"}"));
+        }
+
+        await using TestDevice device = new TestDevice(broker.Port, id: "rd-cert-a", configure: o =>
+        {
+            o.UseTls = true;
+            o.CaFile = Path.Combine(dir, "ca.crt");
+            o.ClientCertificateFile = Path.Combine(dir, "rd-cert-a.crt");
+            o.ClientKeyFile = Path.Combine(dir, "rd-cert-a.key");
+        }).Start();
+        await device.WaitConnectedAsync();
+        await using FleetClient op = await FleetClient.ConnectAsync(As("roomctl"));
+        Assert.Equal("succeeded", (await op.SendCommandAsync("rd-cert-a", "volume", new System.Text.Json.Nodes.JsonObject { ["level"] = 20 }, Wait)).Status);
+        Assert.Equal(20, device.Room.State.Volume);
+    }
+
+    [Theory]
+    [InlineData("--devices-by", "serial", "accepted: client-id, certificate")]
+    [InlineData("--operator", "two words", "--operator must be one word")]
+    public async Task Bad_acl_arguments_are_refused_and_write_nothing(string option, string value, string expected)
+    {
+        string file = Path.Combine(Path.GetTempPath(), "roomdevice-acl-" + Guid.NewGuid().ToString("N"));
+        var (code, output) = await RoomCtlTests.Run("acl", "--out", file, option, value);
+        Assert.Equal(2, code);
+        Assert.Contains(expected, output, StringComparison.Ordinal);
+        Assert.False(File.Exists(file));
+    }
 }
