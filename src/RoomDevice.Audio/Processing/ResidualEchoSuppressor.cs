@@ -88,6 +88,7 @@ public sealed class ResidualEchoSuppressor
         _bandStart[3] = Math.Min(_k, 4000 / hzPerBin);
         _bandStart[4] = _k;
         Array.Fill(_gain, 1f);
+        Array.Fill(_leakBin, 0.25f);
     }
 
     /// <summary>Block size in samples; output is delayed by this much.</summary>
@@ -101,6 +102,12 @@ public sealed class ResidualEchoSuppressor
 
     /// <summary>Gain floor for noise when <see cref="NoiseSuppression"/> is on (linear).</summary>
     public float NoiseFloor { get; set; } = 0.1f;
+
+    /// <summary>Once the filter is reliable, leakage is not learnt from blocks with a smoothed talker-bin share of at least this ...</summary>
+    public float LeakTalkerShare { get; set; } = 0.1f;
+
+    /// <summary>... whose error power is over this multiple of the predicted residual and noise.</summary>
+    public float LeakTalkerRatio { get; set; } = 6f;
 
     /// <summary>Over-estimation of the tracked noise floor in the gains (minimum tracking sits under the mean noise power).</summary>
     public float NoiseOverestimate { get; set; } = 4f;
@@ -230,14 +237,18 @@ public sealed class ResidualEchoSuppressor
 
         // Leakage per band: ratio of error power to echo-estimate power, learnt
         // only in blocks the echo estimate dominates (so local speech does not inflate it).
-        double ySum = 0, eSum = 0;
+        double ySum = 0, eSum = 0, pSum = 0;
         for (int j = 1; j < k; j++)
         {
+            pSum += Math.Max(_leakBin[j] * _yy[j], TailDecay * _resid[j]) + (1.5f * _noise[j]);
             ySum += _yy[j];
             eSum += _ee[j];
         }
 
-        if (ySum > 2 * eSum && ySum > 1e-7 * _n && _localHang == 0 && _leakHoldHang == 0)
+        // Once the filter is reliable, a block well over the predicted residual that also shows the
+        // talker's own spectrum is a talker the level test missed (loud echo), not leakage.
+        bool talkerLike = _talkerShare >= LeakTalkerShare && reliability >= 1f && !FilterOffPath && eSum > LeakTalkerRatio * pSum;
+        if (ySum > 2 * eSum && ySum > 1e-7 * _n && _localHang == 0 && _leakHoldHang == 0 && !talkerLike)
         {
             for (int b = 0; b < LeakBands; b++)
             {
