@@ -1,3 +1,4 @@
+using System.Text;
 using RoomDevice.Calls.Sdp;
 using RoomDevice.Calls.Sip;
 using Xunit.Abstractions;
@@ -249,6 +250,12 @@ public sealed class TransactionTimerTests
         Assert.Equal(5, room.Agent.Retransmissions);
     }
 
+    /// <summary>A far end's response to <paramref name="invite"/> (To tag far1), with extra header lines and a body.</summary>
+    private static string FarEndResponse(SipMessage invite, string status, string headers, string body) =>
+        "SIP/2.0 " + status + "\r\n" + string.Join("", invite.GetAll("Via").Select(v => "Via: " + v + "\r\n")) +
+        "From: " + invite["From"] + "\r\nTo: " + invite["To"] + ";tag=far1\r\nCall-ID: " + invite.CallId + "\r\nCSeq: " + invite["CSeq"] + "\r\n" +
+        headers + $"Content-Length: {Encoding.UTF8.GetByteCount(body)}\r\n\r\n" + body;
+
     [Fact]
     public async Task A_bye_nobody_answers_is_resent_by_timer_e_capped_at_t2()
     {
@@ -258,10 +265,7 @@ public sealed class TransactionTimerTests
         var call = room.Agent.Dial($"sip:far@127.0.0.1:{peer.Port}");
         var invite = peer.Receive()!;
         string sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
-        string ok = "SIP/2.0 200 OK\r\n" + string.Join("", invite.GetAll("Via").Select(v => "Via: " + v + "\r\n")) +
-            "From: " + invite["From"] + "\r\nTo: " + invite["To"] + ";tag=far1\r\nCall-ID: " + invite.CallId + "\r\nCSeq: " + invite["CSeq"] +
-            $"\r\nContact: <sip:far@127.0.0.1:{peer.Port}>\r\nContent-Type: application/sdp\r\nContent-Length: {sdp.Length}\r\n\r\n" + sdp;
-        peer.Send(ok, room.Agent.LocalEndPoint);
+        peer.Send(FarEndResponse(invite, "200 OK", $"Contact: <sip:far@127.0.0.1:{peer.Port}>\r\nContent-Type: application/sdp\r\n", sdp), room.Agent.LocalEndPoint);
         Assert.Equal("ACK", peer.Receive()!.Method);
         await call.Connected.WaitAsync(TimeSpan.FromSeconds(10));
         call.Hangup();
@@ -284,9 +288,7 @@ public sealed class TransactionTimerTests
         using var room = new AgentRig(time: time);
         var call = room.Agent.Dial($"sip:far@127.0.0.1:{peer.Port}");
         var invite = peer.Receive()!;
-        peer.Send("SIP/2.0 486 Busy Here\r\n" + string.Join("", invite.GetAll("Via").Select(v => "Via: " + v + "\r\n")) +
-            "From: " + invite["From"] + "\r\nTo: " + invite["To"] + ";tag=far1\r\nCall-ID: " + invite.CallId + "\r\nCSeq: " + invite["CSeq"] +
-            "\r\nContent-Length: 0\r\n\r\n", room.Agent.LocalEndPoint);
+        peer.Send(FarEndResponse(invite, "486 Busy Here", "", ""), room.Agent.LocalEndPoint);
         Assert.Equal(486, (await call.Ended.WaitAsync(TimeSpan.FromSeconds(15))).Status);
         Assert.Equal(1, room.Agent.TrackedCalls);
         time.Advance(TimeSpan.FromSeconds(31)); // still inside 64·T1 = 32 s
