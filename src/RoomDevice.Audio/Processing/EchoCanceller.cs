@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 using RoomDevice.Audio.Dsp;
 
@@ -324,11 +325,7 @@ public sealed class EchoCanceller
             ReadOnlySpan<float> xr = _xr.AsSpan(xo, k), xi = _xi.AsSpan(xo, k);
             Span<float> wr = _wbr.AsSpan(wo, k), wi = _wbi.AsSpan(wo, k);
             // conj(X) * E = (xr er + xi ei) + i (xr ei - xi er)
-            TensorPrimitives.MultiplyAdd(xr, _er, wr, wr);
-            TensorPrimitives.MultiplyAdd(xi, _ei, wr, wr);
-            TensorPrimitives.MultiplyAdd(xr, _ei, wi, wi);
-            TensorPrimitives.Multiply(xi, _er, _tr);
-            TensorPrimitives.Subtract(wi, _tr, wi);
+            ConjugateMultiplyAdd(xr, xi, _er, _ei, wr, wi);
         }
 
         // Gradient constraint on one partition per block (keeps each partition a causal L-tap filter).
@@ -489,11 +486,7 @@ public sealed class EchoCanceller
             ReadOnlySpan<float> xr = _xr.AsSpan(xo, k), xi = _xi.AsSpan(xo, k);
             ReadOnlySpan<float> fr = wr.AsSpan(wo, k), fi = wi.AsSpan(wo, k);
             // X * W = (xr wr - xi wi) + i (xr wi + xi wr)
-            TensorPrimitives.MultiplyAdd(xr, fr, _yr, _yr);
-            TensorPrimitives.Multiply(xi, fi, _tr);
-            TensorPrimitives.Subtract(_yr, _tr, _yr);
-            TensorPrimitives.MultiplyAdd(xr, fi, _yi, _yi);
-            TensorPrimitives.MultiplyAdd(xi, fr, _yi, _yi);
+            ComplexMultiplyAdd(xr, xi, fr, fi, _yr, _yi);
         }
 
         _fft.Inverse(_yr, _yi, _time);
@@ -501,6 +494,56 @@ public sealed class EchoCanceller
         {
             float e = mic[i] - _time[_l + i];
             err[i] = float.IsFinite(e) ? e : 0f;
+        }
+    }
+
+    /// <summary>y += a * b (complex, split re/im) in one pass; same operation order as separate element-wise passes.</summary>
+    private static void ComplexMultiplyAdd(ReadOnlySpan<float> ar, ReadOnlySpan<float> ai, ReadOnlySpan<float> br, ReadOnlySpan<float> bi, Span<float> yr, Span<float> yi)
+    {
+        int n = yr.Length, j = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            int w = Vector<float>.Count;
+            for (; j <= n - w; j += w)
+            {
+                var xr = new Vector<float>(ar[j..]);
+                var xi = new Vector<float>(ai[j..]);
+                var fr = new Vector<float>(br[j..]);
+                var fi = new Vector<float>(bi[j..]);
+                (((xr * fr) + new Vector<float>(yr[j..])) - (xi * fi)).CopyTo(yr[j..]);
+                ((xi * fr) + ((xr * fi) + new Vector<float>(yi[j..]))).CopyTo(yi[j..]);
+            }
+        }
+
+        for (; j < n; j++)
+        {
+            yr[j] = ((ar[j] * br[j]) + yr[j]) - (ai[j] * bi[j]);
+            yi[j] = (ai[j] * br[j]) + ((ar[j] * bi[j]) + yi[j]);
+        }
+    }
+
+    /// <summary>w += conj(x) * e (complex, split re/im) in one pass; same operation order as separate element-wise passes.</summary>
+    private static void ConjugateMultiplyAdd(ReadOnlySpan<float> xr, ReadOnlySpan<float> xi, ReadOnlySpan<float> er, ReadOnlySpan<float> ei, Span<float> wr, Span<float> wi)
+    {
+        int n = wr.Length, j = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            int w = Vector<float>.Count;
+            for (; j <= n - w; j += w)
+            {
+                var a = new Vector<float>(xr[j..]);
+                var b = new Vector<float>(xi[j..]);
+                var c = new Vector<float>(er[j..]);
+                var d = new Vector<float>(ei[j..]);
+                ((b * d) + ((a * c) + new Vector<float>(wr[j..]))).CopyTo(wr[j..]);
+                (((a * d) + new Vector<float>(wi[j..])) - (b * c)).CopyTo(wi[j..]);
+            }
+        }
+
+        for (; j < n; j++)
+        {
+            wr[j] = (xi[j] * ei[j]) + ((xr[j] * er[j]) + wr[j]);
+            wi[j] = ((xr[j] * ei[j]) + wi[j]) - (xi[j] * er[j]);
         }
     }
 
