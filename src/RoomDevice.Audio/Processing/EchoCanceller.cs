@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using RoomDevice.Audio.Dsp;
 
 namespace RoomDevice.Audio.Processing;
@@ -25,7 +26,7 @@ public sealed class EchoCanceller
     private readonly float[] _wfr, _wfi; // foreground filter
     private readonly float[] _sxx;       // sum over partitions of |X|^2
     private readonly float[] _errPow, _errMin, _xPow;
-    private readonly float[] _yr, _yi, _er, _ei, _mu, _tr, _ti, _pw, _refPow, _micPow;
+    private readonly float[] _yr, _yi, _yfr, _yfi, _er, _ei, _mu, _tr, _ti, _pw, _refPow, _micPow;
     private readonly float[] _time;      // N samples
     private readonly float[] _xPrev;     // last aligned reference block
     private readonly float[] _xCur;
@@ -89,6 +90,8 @@ public sealed class EchoCanceller
         _sxx = new float[_k];
         _yr = new float[_k];
         _yi = new float[_k];
+        _yfr = new float[_k];
+        _yfi = new float[_k];
         _er = new float[_k];
         _ei = new float[_k];
         _mu = new float[_k];
@@ -278,8 +281,7 @@ public sealed class EchoCanceller
         TensorPrimitives.Max(_sxx, 0f, _sxx);
 
         // Background and foreground filter outputs.
-        FilterOutput(_wbr, _wbi, _eb, mic);
-        FilterOutput(_wfr, _wfi, _ef, mic);
+        FilterOutputs(mic);
 
         // Adapt the background: W_k += mu conj(X_k) E.
         double eb2 = TensorPrimitives.Dot(_eb, _eb), ef2 = TensorPrimitives.Dot(_ef, _ef), d2 = TensorPrimitives.Dot(mic, mic);
@@ -474,51 +476,92 @@ public sealed class EchoCanceller
         _lastPeak = float.NaN;
     }
 
-    private void FilterOutput(float[] wr, float[] wi, float[] err, ReadOnlySpan<float> mic)
+    /// <summary>
+    /// Outputs of both filters, Y = sum over partitions of X_p W_p, then e = mic - y for each.
+    /// One pass over the reference history feeds both filters, and each group of bins keeps its
+    /// two sums in registers over all partitions: the additions per bin run in the same order as
+    /// one element-wise pass per partition (partition 0 first), so the result is bit-identical.
+    /// </summary>
+    private void FilterOutputs(ReadOnlySpan<float> mic)
     {
-        int k = _k;
-        Array.Clear(_yr);
-        Array.Clear(_yi);
-        for (int p = 0; p < _m; p++)
+        int k = _k, m = _m, head = _head;
+        ref float xr = ref MemoryMarshal.GetArrayDataReference(_xr);
+        ref float xi = ref MemoryMarshal.GetArrayDataReference(_xi);
+        ref float br = ref MemoryMarshal.GetArrayDataReference(_wbr);
+        ref float bi = ref MemoryMarshal.GetArrayDataReference(_wbi);
+        ref float fr = ref MemoryMarshal.GetArrayDataReference(_wfr);
+        ref float fi = ref MemoryMarshal.GetArrayDataReference(_wfi);
+        int j = 0;
+        if (Vector.IsHardwareAccelerated)
         {
-            int xo = ((_head + p) % _m) * k;
-            int wo = p * k;
-            ReadOnlySpan<float> xr = _xr.AsSpan(xo, k), xi = _xi.AsSpan(xo, k);
-            ReadOnlySpan<float> fr = wr.AsSpan(wo, k), fi = wi.AsSpan(wo, k);
-            // X * W = (xr wr - xi wi) + i (xr wi + xi wr)
-            ComplexMultiplyAdd(xr, xi, fr, fi, _yr, _yi);
+            int w = Vector<float>.Count;
+            for (; j <= k - w; j += w)
+            {
+                Vector<float> ybr = Vector<float>.Zero, ybi = Vector<float>.Zero;
+                Vector<float> yfr = Vector<float>.Zero, yfi = Vector<float>.Zero;
+                int xp = head;
+                for (int p = 0; p < m; p++)
+                {
+                    nuint xo = (nuint)((xp * k) + j), wo = (nuint)((p * k) + j);
+                    var ar = Vector.LoadUnsafe(ref xr, xo);
+                    var ai = Vector.LoadUnsafe(ref xi, xo);
+                    var cr = Vector.LoadUnsafe(ref br, wo);
+                    var ci = Vector.LoadUnsafe(ref bi, wo);
+                    // X * W = (xr wr - xi wi) + i (xr wi + xi wr)
+                    ybr = ((ar * cr) + ybr) - (ai * ci);
+                    ybi = (ai * cr) + ((ar * ci) + ybi);
+                    cr = Vector.LoadUnsafe(ref fr, wo);
+                    ci = Vector.LoadUnsafe(ref fi, wo);
+                    yfr = ((ar * cr) + yfr) - (ai * ci);
+                    yfi = (ai * cr) + ((ar * ci) + yfi);
+                    if (++xp == m)
+                    {
+                        xp = 0;
+                    }
+                }
+
+                ybr.CopyTo(_yr, j);
+                ybi.CopyTo(_yi, j);
+                yfr.CopyTo(_yfr, j);
+                yfi.CopyTo(_yfi, j);
+            }
         }
 
-        _fft.Inverse(_yr, _yi, _time);
+        for (; j < k; j++)
+        {
+            float ybr = 0, ybi = 0, yfr = 0, yfi = 0;
+            int xp = head;
+            for (int p = 0; p < m; p++)
+            {
+                int xo = (xp * k) + j, wo = (p * k) + j;
+                float ar = _xr[xo], ai = _xi[xo];
+                ybr = ((ar * _wbr[wo]) + ybr) - (ai * _wbi[wo]);
+                ybi = (ai * _wbr[wo]) + ((ar * _wbi[wo]) + ybi);
+                yfr = ((ar * _wfr[wo]) + yfr) - (ai * _wfi[wo]);
+                yfi = (ai * _wfr[wo]) + ((ar * _wfi[wo]) + yfi);
+                if (++xp == m)
+                {
+                    xp = 0;
+                }
+            }
+
+            _yr[j] = ybr;
+            _yi[j] = ybi;
+            _yfr[j] = yfr;
+            _yfi[j] = yfi;
+        }
+
+        ErrorFromOutput(_yr, _yi, _eb, mic);
+        ErrorFromOutput(_yfr, _yfi, _ef, mic);
+    }
+
+    private void ErrorFromOutput(float[] yr, float[] yi, float[] err, ReadOnlySpan<float> mic)
+    {
+        _fft.Inverse(yr, yi, _time);
         for (int i = 0; i < _l; i++)
         {
             float e = mic[i] - _time[_l + i];
             err[i] = float.IsFinite(e) ? e : 0f;
-        }
-    }
-
-    /// <summary>y += a * b (complex, split re/im) in one pass; same operation order as separate element-wise passes.</summary>
-    private static void ComplexMultiplyAdd(ReadOnlySpan<float> ar, ReadOnlySpan<float> ai, ReadOnlySpan<float> br, ReadOnlySpan<float> bi, Span<float> yr, Span<float> yi)
-    {
-        int n = yr.Length, j = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            int w = Vector<float>.Count;
-            for (; j <= n - w; j += w)
-            {
-                var xr = new Vector<float>(ar[j..]);
-                var xi = new Vector<float>(ai[j..]);
-                var fr = new Vector<float>(br[j..]);
-                var fi = new Vector<float>(bi[j..]);
-                (((xr * fr) + new Vector<float>(yr[j..])) - (xi * fi)).CopyTo(yr[j..]);
-                ((xi * fr) + ((xr * fi) + new Vector<float>(yi[j..]))).CopyTo(yi[j..]);
-            }
-        }
-
-        for (; j < n; j++)
-        {
-            yr[j] = ((ar[j] * br[j]) + yr[j]) - (ai[j] * bi[j]);
-            yi[j] = (ai[j] * br[j]) + ((ar[j] * bi[j]) + yi[j]);
         }
     }
 
