@@ -320,15 +320,7 @@ public sealed class EchoCanceller
 
         TensorPrimitives.Multiply(_er, _mu, _er);
         TensorPrimitives.Multiply(_ei, _mu, _ei);
-        for (int p = 0; p < _m; p++)
-        {
-            int xo = ((_head + p) % _m) * k;
-            int wo = p * k;
-            ReadOnlySpan<float> xr = _xr.AsSpan(xo, k), xi = _xi.AsSpan(xo, k);
-            Span<float> wr = _wbr.AsSpan(wo, k), wi = _wbi.AsSpan(wo, k);
-            // conj(X) * E = (xr er + xi ei) + i (xr ei - xi er)
-            ConjugateMultiplyAdd(xr, xi, _er, _ei, wr, wi);
-        }
+        AdaptBackground();
 
         // Gradient constraint on one partition per block (keeps each partition a causal L-tap filter).
         for (int c = 0; c < ConstraintsPerBlock; c++)
@@ -565,28 +557,58 @@ public sealed class EchoCanceller
         }
     }
 
-    /// <summary>w += conj(x) * e (complex, split re/im) in one pass; same operation order as separate element-wise passes.</summary>
-    private static void ConjugateMultiplyAdd(ReadOnlySpan<float> xr, ReadOnlySpan<float> xi, ReadOnlySpan<float> er, ReadOnlySpan<float> ei, Span<float> wr, Span<float> wi)
+    /// <summary>
+    /// Background update W_p += conj(X_p) E for every partition (E already scaled by the step). Each
+    /// group of bins loads E once and walks all partitions; every bin gets the same operations in
+    /// the same order as one element-wise pass per partition, so the result is bit-identical.
+    /// </summary>
+    private void AdaptBackground()
     {
-        int n = wr.Length, j = 0;
+        int k = _k, m = _m, head = _head;
+        ref float xr = ref MemoryMarshal.GetArrayDataReference(_xr);
+        ref float xi = ref MemoryMarshal.GetArrayDataReference(_xi);
+        ref float wr = ref MemoryMarshal.GetArrayDataReference(_wbr);
+        ref float wi = ref MemoryMarshal.GetArrayDataReference(_wbi);
+        int j = 0;
         if (Vector.IsHardwareAccelerated)
         {
             int w = Vector<float>.Count;
-            for (; j <= n - w; j += w)
+            for (; j <= k - w; j += w)
             {
-                var a = new Vector<float>(xr[j..]);
-                var b = new Vector<float>(xi[j..]);
-                var c = new Vector<float>(er[j..]);
-                var d = new Vector<float>(ei[j..]);
-                ((b * d) + ((a * c) + new Vector<float>(wr[j..]))).CopyTo(wr[j..]);
-                (((a * d) + new Vector<float>(wi[j..])) - (b * c)).CopyTo(wi[j..]);
+                var c = new Vector<float>(_er, j);
+                var d = new Vector<float>(_ei, j);
+                int xp = head;
+                for (int p = 0; p < m; p++)
+                {
+                    nuint xo = (nuint)((xp * k) + j), wo = (nuint)((p * k) + j);
+                    var a = Vector.LoadUnsafe(ref xr, xo);
+                    var b = Vector.LoadUnsafe(ref xi, xo);
+                    // conj(X) * E = (xr er + xi ei) + i (xr ei - xi er)
+                    ((b * d) + ((a * c) + Vector.LoadUnsafe(ref wr, wo))).StoreUnsafe(ref wr, wo);
+                    (((a * d) + Vector.LoadUnsafe(ref wi, wo)) - (b * c)).StoreUnsafe(ref wi, wo);
+                    if (++xp == m)
+                    {
+                        xp = 0;
+                    }
+                }
             }
         }
 
-        for (; j < n; j++)
+        for (; j < k; j++)
         {
-            wr[j] = (xi[j] * ei[j]) + ((xr[j] * er[j]) + wr[j]);
-            wi[j] = ((xr[j] * ei[j]) + wi[j]) - (xi[j] * er[j]);
+            float c = _er[j], d = _ei[j];
+            int xp = head;
+            for (int p = 0; p < m; p++)
+            {
+                int xo = (xp * k) + j, wo = (p * k) + j;
+                float a = _xr[xo], b = _xi[xo];
+                _wbr[wo] = (b * d) + ((a * c) + _wbr[wo]);
+                _wbi[wo] = ((a * d) + _wbi[wo]) - (b * c);
+                if (++xp == m)
+                {
+                    xp = 0;
+                }
+            }
         }
     }
 
