@@ -314,6 +314,42 @@ public sealed class OpusCodecTests(SpeechFixture speech, ITestOutputHelper outpu
     }
 
     [Fact]
+    public void With_a_fec_bitrate_floor_reported_loss_raises_the_voice_bitrate_until_fec_is_really_sent()
+    {
+        // At 20 kbit/s and 5 % loss libopus sends no FEC in SILK wideband; the floor takes it to 24 kbit/s while loss lasts.
+        var plain = OpusEncoderSettings.ForProfile(CodecProfile.Voice) with { ExpectedLossPercent = 5 };
+        using var without = new OpusVoiceEncoder(plain);
+        Assert.DoesNotContain(CodecRun.Encode(without, speech.Speech16k[..64000]), p => OpusPacket.HasFec(p));
+        Assert.Equal(20000, without.RunningBitrate);
+
+        using var encoder = new OpusVoiceEncoder(OpusEncoderSettings.ForProfile(CodecProfile.Voice) with { FecBitrateFloor = OpusEncoderSettings.VoiceMaxBitrate });
+        Assert.Equal(20000, encoder.RunningBitrate);
+        List<byte[]> clean = CodecRun.Encode(encoder, speech.Speech16k[..64000]);
+        encoder.SetExpectedLoss(5);
+        Assert.Equal(24000, encoder.RunningBitrate);
+        Assert.Equal(20000, encoder.Bitrate); // what was asked for stays
+        List<byte[]> lossy = CodecRun.Encode(encoder, speech.Speech16k[..64000]);
+        Assert.Contains(lossy, p => OpusPacket.HasFec(p));
+        Assert.All(lossy, p => Assert.Equal(OpusMode.Silk, OpusPacket.Mode(p[0])));
+        Assert.True(lossy.Sum(p => p.Length) > clean.Sum(p => p.Length), "the raised bitrate shows in the packet sizes");
+        encoder.SetExpectedLoss(0); // the loss is gone: back to the asked-for rate
+        Assert.Equal(20000, encoder.RunningBitrate);
+        List<byte[]> again = CodecRun.Encode(encoder, speech.Speech16k[..64000]);
+        // The first packet may still carry the copy of the frame encoded while loss was reported.
+        int[] withFec = [.. again.Select((p, i) => (p, i)).Where(x => OpusPacket.HasFec(x.p)).Select(x => x.i)];
+        Assert.True(withFec.All(i => i == 0), "FEC after the loss went: packets " + string.Join(",", withFec));
+    }
+
+    [Fact]
+    public void A_fec_bitrate_floor_outside_the_profile_is_refused_by_name()
+    {
+        var bad = OpusEncoderSettings.ForProfile(CodecProfile.Voice) with { FecBitrateFloor = 64000 };
+        var e = Assert.Throws<ArgumentException>(() => new OpusVoiceEncoder(bad));
+        Assert.Contains("FecBitrateFloor 64000", e.Message, StringComparison.Ordinal);
+        Assert.Contains("16000..24000", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Encoder_rejects_a_frame_of_the_wrong_length()
     {
         using var encoder = new OpusVoiceEncoder(OpusEncoderSettings.ForProfile(CodecProfile.Voice));

@@ -22,6 +22,8 @@ public static class CallCodecs
                 FrameMs = media.PtimeMs,
                 InbandFec = true,
                 ExpectedLossPercent = expectedLossPercent,
+                // With loss reported, the voice profile goes to its top rate so that FEC is really sent.
+                FecBitrateFloor = media.Profile == CodecProfile.Voice ? OpusEncoderSettings.VoiceMaxBitrate : null,
             }),
             CallCodec.Pcmu => new G711Encoder(G711Law.MuLaw),
             _ => new G711Encoder(G711Law.ALaw),

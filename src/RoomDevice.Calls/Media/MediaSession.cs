@@ -329,6 +329,7 @@ public sealed class MediaSession : IDisposable
             _appliedLoss = _wantedLoss;
             _encoder!.SetExpectedLoss(_appliedLoss);
             Statistics.EncoderExpectedLoss = _appliedLoss;
+            Statistics.EncoderBitrate = _encoder is OpusVoiceEncoder opus ? opus.RunningBitrate : 64000;
         }
         if (SendDtmfStep(media))
         {

@@ -41,6 +41,8 @@ public sealed class MediaStatistics
     public double RoundTripMs { get; internal set; } = -1;
     /// <summary>Expected-loss figure given to the encoder, percent.</summary>
     public int EncoderExpectedLoss { get; internal set; }
+    /// <summary>Bitrate the Opus encoder runs at, bit/s (raised for FEC while loss is reported); 64000 for G.711.</summary>
+    public int EncoderBitrate { get; internal set; }
     /// <summary>10 ms frames of silence sent because the audio engine gave no uplink audio.</summary>
     public long UplinkStarvedFrames { get; internal set; }
     /// <summary>Downlink frames the audio engine had not taken yet when a new one was ready.</summary>

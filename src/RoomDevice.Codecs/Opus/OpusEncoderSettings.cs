@@ -48,6 +48,14 @@ public sealed record OpusEncoderSettings
     /// </summary>
     public int ExpectedLossPercent { get; init; }
 
+    /// <summary>
+    /// While the expected loss is above zero, the encoder runs at least at this bitrate (bit/s), so
+    /// libopus can afford the in-band FEC it is asked for: at 20 kbit/s SILK wideband carries no FEC
+    /// below about 10 % loss, at 24 kbit/s it does at any loss. Null (the default) keeps the bitrate
+    /// as set. Calls use <see cref="VoiceMaxBitrate"/> for the voice profile.
+    /// </summary>
+    public int? FecBitrateFloor { get; init; }
+
     /// <summary>Discontinuous transmission: near-empty packets during silence.</summary>
     public bool Dtx { get; init; }
 
@@ -85,6 +93,10 @@ public sealed record OpusEncoderSettings
         if (Bitrate < min || Bitrate > max)
         {
             throw new ArgumentException(Msg($"Bitrate {Bitrate} bit/s is out of range for the {Profile.ToString().ToLowerInvariant()} profile; accepted: {min}..{max}"), nameof(Bitrate));
+        }
+        if (FecBitrateFloor is int floor && (floor < min || floor > max))
+        {
+            throw new ArgumentException(Msg($"FecBitrateFloor {floor} bit/s is out of range for the {Profile.ToString().ToLowerInvariant()} profile; accepted: {min}..{max}, or none"), nameof(FecBitrateFloor));
         }
         if (!SupportedFrameMs.Contains(FrameMs))
         {

@@ -35,8 +35,8 @@ public sealed unsafe class OpusVoiceEncoder : IVoiceEncoder
         });
         try
         {
-            Set(OpusNative.SetBitrateRequest, settings.Bitrate, "OPUS_SET_BITRATE");
             bitrate = settings.Bitrate;
+            Set(OpusNative.SetBitrateRequest, EffectiveBitrate(settings.Bitrate, settings.ExpectedLossPercent), "OPUS_SET_BITRATE");
             Set(OpusNative.SetComplexityRequest, settings.Complexity, "OPUS_SET_COMPLEXITY");
             if (voice)
             {
@@ -156,7 +156,18 @@ public sealed unsafe class OpusVoiceEncoder : IVoiceEncoder
         }
         Volatile.Write(ref expectedLoss, percent);
         Interlocked.Exchange(ref pendingLoss, percent);
+        if (Settings.FecBitrateFloor is not null)
+        {
+            Interlocked.Exchange(ref pendingBitrate, EffectiveBitrate(Volatile.Read(ref bitrate), percent));
+        }
     }
+
+    /// <summary>The bitrate the encoder runs at for <paramref name="asked"/> and the expected loss: raised to the FEC floor while loss is reported.</summary>
+    private int EffectiveBitrate(int asked, int lossPercent) =>
+        lossPercent > 0 && Settings.FecBitrateFloor is int floor ? Math.Max(asked, floor) : asked;
+
+    /// <summary>The bitrate the encoder runs at now, bit/s: <see cref="Bitrate"/>, or the FEC floor while loss is reported.</summary>
+    public int RunningBitrate => EffectiveBitrate(Volatile.Read(ref bitrate), Volatile.Read(ref expectedLoss));
 
     /// <summary>
     /// Changes the target bitrate within the profile's range. Safe to call from another thread:
@@ -170,10 +181,10 @@ public sealed unsafe class OpusVoiceEncoder : IVoiceEncoder
             throw new ArgumentOutOfRangeException(nameof(bitsPerSecond), bitsPerSecond, Text($"accepted: {min}..{max} bit/s"));
         }
         Volatile.Write(ref bitrate, bitsPerSecond);
-        Interlocked.Exchange(ref pendingBitrate, bitsPerSecond);
+        Interlocked.Exchange(ref pendingBitrate, EffectiveBitrate(bitsPerSecond, Volatile.Read(ref expectedLoss)));
     }
 
-    /// <summary>The bitrate last asked for, bit/s.</summary>
+    /// <summary>The bitrate last asked for, bit/s (see <see cref="RunningBitrate"/> for the one in use).</summary>
     public int Bitrate => Volatile.Read(ref bitrate);
 
     // libopus encoders are not thread-safe: changes from other threads wait for the encoding thread.
