@@ -350,6 +350,8 @@ public sealed class CallTelemetry(RoomCallCoordinator coordinator) : ITelemetryS
         into["jitter_ms"] = Math.Round(st?.JitterMs ?? 0, 1);
         into["loss_pct"] = Math.Round(st?.LossPercent ?? 0, 1);
         into["remote_loss_pct"] = Math.Round(st?.RemoteLossPercent ?? 0, 1);
+        into["encoder_loss_pct"] = st?.EncoderExpectedLoss ?? 0;
+        into["encoder_kbps"] = (st?.EncoderBitrate ?? 0) / 1000.0;
         into["rtt_ms"] = Math.Round(st?.RoundTripMs ?? -1, 1);
         into["packets_rx"] = st?.PacketsReceived ?? 0;
         into["packets_tx"] = st?.PacketsSent ?? 0;

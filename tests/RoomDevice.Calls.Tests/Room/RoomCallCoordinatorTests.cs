@@ -72,6 +72,7 @@ public sealed class RoomCallCoordinatorTests
         new CallTelemetry(s.Coordinator).Collect(telemetry);
         Assert.Equal(1, telemetry["active"]);
         Assert.True(telemetry.ContainsKey("jitter_ms") && telemetry.ContainsKey("concealment_pct") && telemetry.ContainsKey("rtt_ms"));
+        Assert.Equal(0, telemetry["encoder_loss_pct"]); // a clean loopback reports no loss
         s.Room.Handle(new LeaveRequested { Origin = "button" });
         await s.Until(r => r.Phase == CallPhase.Idle, "idle");
         Assert.True(s.Saw("call.ended"));
