@@ -32,6 +32,8 @@ public sealed class EchoCanceller
     private readonly float[] _xCur;
     private readonly float[] _dPrev;     // previous mic block
     private readonly float[] _rawPrev;   // previous raw reference block
+    private readonly float[] _rawTime, _rawRe, _rawIm; // this block's raw reference FFT input and spectrum
+    private bool _rawValid;
     private readonly float[] _eb, _ef, _y;
     private readonly float[] _refRing;
     private readonly int _ringMask;
@@ -108,6 +110,9 @@ public sealed class EchoCanceller
         _xCur = new float[_l];
         _dPrev = new float[_l];
         _rawPrev = new float[_l];
+        _rawTime = new float[_n];
+        _rawRe = new float[_k];
+        _rawIm = new float[_k];
         _eb = new float[_l];
         _ef = new float[_l];
         _y = new float[_l];
@@ -251,6 +256,7 @@ public sealed class EchoCanceller
         _blocks++;
 
         // Delay estimation on the raw reference at the mic's time.
+        _rawValid = false;
         if (DelayEstimation)
         {
             UpdateDelay(mic);
@@ -274,8 +280,20 @@ public sealed class EchoCanceller
         // Keep the running sum of partition powers: drop the oldest (being overwritten), add the newest.
         PowerInto(xr0, xi0, _pw);
         TensorPrimitives.Subtract(_sxx, _pw, _sxx);
-        _fft.Forward(_time, xr0, xi0);
-        PowerInto(xr0, xi0, _pw);
+        if (_rawValid && MemoryMarshal.AsBytes(_time.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(_rawTime.AsSpan())))
+        {
+            // Same samples as the raw block the delay estimator just transformed (no bulk delay,
+            // no drift): the same transform of the same input, so reuse its spectrum and power.
+            _rawRe.CopyTo(xr0);
+            _rawIm.CopyTo(xi0);
+            _refPow.CopyTo(_pw);
+        }
+        else
+        {
+            _fft.Forward(_time, xr0, xi0);
+            PowerInto(xr0, xi0, _pw);
+        }
+
         _pw.CopyTo(_xPow, 0);
         TensorPrimitives.Add(_sxx, _pw, _sxx);
         TensorPrimitives.Max(_sxx, 0f, _sxx);
@@ -675,8 +693,10 @@ public sealed class EchoCanceller
             _rawPrev[i] = v;
         }
 
-        _fft.Forward(_time, _tr, _ti);
-        PowerInto(_tr, _ti, _refPow);
+        _time.CopyTo(_rawTime, 0);
+        _fft.Forward(_time, _rawRe, _rawIm);
+        PowerInto(_rawRe, _rawIm, _refPow);
+        _rawValid = true;
         _dPrev.CopyTo(_time, 0);
         mic.CopyTo(_time.AsSpan(l));
         _fft.Forward(_time, _tr, _ti);
