@@ -199,5 +199,6 @@ internal static class CallRun
             await o.WriteLineAsync(string.Create(inv, $"jitter buffer: target {jb.TargetDelayMs:F0} ms, mean added delay {jb.MeanAddedDelayMs:F1} ms, concealment {jb.ConcealmentRate * 100:F1} %, FEC {jb.FecRecovered}, late {jb.LatePackets}, discarded {jb.DiscardedPackets}")).ConfigureAwait(false);
         }
         await o.WriteLineAsync(string.Create(inv, $"rejected RTP {st.RejectedTotal}, RTCP sent {st.RtcpSent} received {st.RtcpReceived}, DTMF sent {st.DtmfSent}")).ConfigureAwait(false);
+        await o.WriteLineAsync(string.Create(inv, $"encoder: expected loss {st.EncoderExpectedLoss} %, {st.EncoderBitrate / 1000.0:0.#} kbit/s")).ConfigureAwait(false);
     }
 }

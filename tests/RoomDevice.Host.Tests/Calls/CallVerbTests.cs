@@ -51,6 +51,7 @@ public sealed class CallVerbTests
         Assert.Contains("ended: local hangup", output, StringComparison.Ordinal);
         Assert.Contains("DTMF sent 3", output, StringComparison.Ordinal);
         Assert.Contains("jitter buffer: target", output, StringComparison.Ordinal);
+        Assert.Matches(@"encoder: expected loss (0 %, 20|[1-9][0-9]* %, 24) kbit/s", output); // 20 kbit/s without loss, 24 with
         var recorded = WavFile.Read(rec);
         Assert.Equal(16000, recorded.SampleRate);
         Assert.True(recorded.Duration.TotalSeconds > speech.Length / 22050.0, $"recorded {recorded.Duration}");
