@@ -1,7 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
-using RoomDevice.Audio.Dsp;
 
 namespace RoomDevice.Audio.Processing;
 
@@ -20,7 +19,7 @@ public sealed class EchoCanceller
     private readonly int _n;      // FFT size = 2 L
     private readonly int _k;      // bins
     private readonly int _m;      // partitions
-    private readonly FftReal _fft;
+    private readonly BlockFft _fft;
     private readonly float[] _xr, _xi;   // reference spectra history [M][K], ring
     private readonly float[] _wbr, _wbi; // background filter
     private readonly float[] _wfr, _wfi; // foreground filter
@@ -81,7 +80,7 @@ public sealed class EchoCanceller
         _n = 2 * _l;
         _k = _l + 1;
         _m = Math.Max(1, (int)Math.Ceiling(tailMilliseconds * sampleRate / 1000.0 / _l));
-        _fft = new FftReal(_n);
+        _fft = new BlockFft(_n);
         int mk = _m * _k;
         _xr = new float[mk];
         _xi = new float[mk];

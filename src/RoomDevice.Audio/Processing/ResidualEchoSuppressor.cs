@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using RoomDevice.Audio.Dsp;
 
 namespace RoomDevice.Audio.Processing;
 
@@ -14,7 +13,7 @@ namespace RoomDevice.Audio.Processing;
 public sealed class ResidualEchoSuppressor
 {
     private readonly int _l, _n, _k;
-    private readonly FftReal _fft;
+    private readonly BlockFft _fft;
     private readonly float[] _win;
     private readonly float[] _time, _olap;
     private readonly float[] _ePrev, _yPrev;
@@ -53,7 +52,7 @@ public sealed class ResidualEchoSuppressor
         _l = blockSize;
         _n = 2 * blockSize;
         _k = blockSize + 1;
-        _fft = new FftReal(_n);
+        _fft = new BlockFft(_n);
         _win = new float[_n];
         for (int i = 0; i < _n; i++)
         {
