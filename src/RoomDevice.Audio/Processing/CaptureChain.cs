@@ -118,12 +118,19 @@ public sealed class CaptureChain : ICaptureProcessor, IProcessingLatency
         }
 
         bool anyVoice = false;
+        // Ring indices wrap by comparison (always in range, so the same as the modulo, without a division per sample).
+        int len = _outFifo.Length, r = _outRead;
         for (int i = 0; i < output.Length; i++)
         {
-            output[i] = _outFifo[_outRead];
-            _outRead = (_outRead + 1) % _outFifo.Length;
-            _outCount--;
+            output[i] = _outFifo[r];
+            if (++r == len)
+            {
+                r = 0;
+            }
         }
+
+        _outRead = r;
+        _outCount -= output.Length;
 
         anyVoice |= _vad.Active;
         _voice = anyVoice;
@@ -191,11 +198,15 @@ public sealed class CaptureChain : ICaptureProcessor, IProcessingLatency
             MutedTalkDetected?.Invoke(this, EventArgs.Empty);
         }
 
-        int w = (_outRead + _outCount) % _outFifo.Length;
+        int len = _outFifo.Length;
+        int w = (_outRead + _outCount) % len;
         for (int i = 0; i < _block; i++)
         {
             _outFifo[w] = _clean[i];
-            w = (w + 1) % _outFifo.Length;
+            if (++w == len)
+            {
+                w = 0;
+            }
         }
 
         _outCount += _block;
