@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using RoomDevice.Core.Diagnostics;
+using RoomDevice.Core.Identity;
 using RoomDevice.Core.Options;
 using RoomDevice.Host.Composition;
 using RoomDevice.Host.Configuration;
@@ -19,6 +20,7 @@ internal sealed class DeviceVerbs : ICliVerbs
         yield return RunCommand();
         yield return ConfigCommand();
         yield return SelftestCommand();
+        yield return ClaimCodeCommand();
     }
 
     private sealed class CommonOptions
@@ -92,6 +94,67 @@ internal sealed class DeviceVerbs : ICliVerbs
             ? code
             : Selftest(cfg!, r.InvocationConfiguration.Output));
         return cmd;
+    }
+
+    private static Command ClaimCodeCommand()
+    {
+        var o = new CommonOptions();
+        var cmd = new Command("claim-code", "Print this device's id and claim code (for roomctl claim), or the room it is claimed into");
+        o.AddTo(cmd, simulate: false);
+        cmd.SetAction(r => Load(o.Request(r, false), out DeviceConfiguration? cfg, r.InvocationConfiguration.Error) is int code
+            ? code
+            : ClaimCode(cfg!, r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
+        return cmd;
+    }
+
+    /// <summary>
+    /// What facilities staff need at the box: the device id and its claim code, read from the state
+    /// folder without changing it (the code itself never leaves the device over MQTT).
+    /// </summary>
+    internal static int ClaimCode(DeviceConfiguration config, TextWriter output, TextWriter error)
+    {
+        if (!config.IsValid)
+        {
+            WriteRejected(config, error);
+            return ExitCodes.Config;
+        }
+        DeviceIdentity id;
+        try
+        {
+            id = DeviceIdentity.Resolve(config.Evaluation.Get<IdentityOptions>().DeviceId,
+                CoreModule.ReadSmallFile(CoreModule.BoardSerialPath), CoreModule.ReadSmallFile(CoreModule.MachineIdPath));
+        }
+        catch (InvalidOperationException ex)
+        {
+            error.WriteLine("roomdevice: " + ex.Message);
+            return ExitCodes.Failure;
+        }
+        string? claim;
+        RoomDevice.Management.Storage.RoomAssignment? room;
+        try
+        {
+            (claim, room) = RoomDevice.Management.Storage.DeviceStateStore.Peek(config.StateDirectory);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            error.WriteLine($"roomdevice: cannot read the state folder {config.StateDirectory} ({ex.Message}); run as root or as the roomdevice user");
+            return ExitCodes.Failure;
+        }
+        output.WriteLine($"device {id.Id} (id from {id.Source})");
+        if (room is not null)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"claimed into room {room.Room}{(room.Site is null ? "" : " at " + room.Site)} on {room.ClaimedAt:yyyy-MM-dd HH:mm} UTC"));
+            return ExitCodes.Ok;
+        }
+        if (claim is null)
+        {
+            error.WriteLine($"roomdevice: no claim code yet in {config.StateDirectory}: the device makes one when it first runs (systemctl start roomdevice)");
+            return ExitCodes.Failure;
+        }
+        output.WriteLine($"unclaimed; claim code {claim}");
+        output.WriteLine($"  roomctl claim --code {claim} --room \"ROOM\"");
+        return ExitCodes.Ok;
     }
 
     /// <summary>Loads the configuration; returns an exit code when the command cannot go on.</summary>

@@ -24,6 +24,20 @@ public sealed class DeviceStateStore
         AtomicFile.CleanTemps(_dir);
     }
 
+    /// <summary>
+    /// The claim code and room assignment as stored in <paramref name="stateDirectory"/>, read only:
+    /// nothing is created, so a tool run by another user cannot leave files the device cannot write.
+    /// Both are null when the device has not run yet.
+    /// </summary>
+    public static (string? ClaimCode, RoomAssignment? Assignment) Peek(string stateDirectory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(stateDirectory);
+        string dir = Path.Combine(stateDirectory, "mqtt");
+        string? code = AtomicFile.ReadJson<ClaimFile>(Path.Combine(dir, "claim-code.json"))?.Code;
+        return (code is not null && Provisioning.ClaimCodes.IsWellFormed(code) ? code : null,
+            AtomicFile.ReadJson<RoomAssignment>(Path.Combine(dir, "assignment.json")));
+    }
+
     /// <summary>Folder of the management state files.</summary>
     public string Folder => _dir;
 
