@@ -1,3 +1,4 @@
+using RoomDevice.Audio.Dsp;
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
@@ -19,7 +20,7 @@ public sealed class EchoCanceller
     private readonly int _n;      // FFT size = 2 L
     private readonly int _k;      // bins
     private readonly int _m;      // partitions
-    private readonly BlockFft _fft;
+    private readonly FftReal _fft;
     private readonly float[] _xr, _xi;   // reference spectra history [M][K], ring
     private readonly float[] _wbr, _wbi; // background filter
     private readonly float[] _wfr, _wfi; // foreground filter
@@ -80,7 +81,7 @@ public sealed class EchoCanceller
         _n = 2 * _l;
         _k = _l + 1;
         _m = Math.Max(1, (int)Math.Ceiling(tailMilliseconds * sampleRate / 1000.0 / _l));
-        _fft = new BlockFft(_n);
+        _fft = new FftReal(_n);
         int mk = _m * _k;
         _xr = new float[mk];
         _xi = new float[mk];

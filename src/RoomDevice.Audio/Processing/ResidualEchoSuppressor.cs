@@ -1,3 +1,4 @@
+using RoomDevice.Audio.Dsp;
 using System.Numerics.Tensors;
 
 namespace RoomDevice.Audio.Processing;
@@ -13,7 +14,7 @@ namespace RoomDevice.Audio.Processing;
 public sealed class ResidualEchoSuppressor
 {
     private readonly int _l, _n, _k;
-    private readonly BlockFft _fft;
+    private readonly FftReal _fft;
     private readonly float[] _win;
     private readonly float[] _time, _olap;
     private readonly float[] _ePrev, _yPrev;
@@ -52,7 +53,7 @@ public sealed class ResidualEchoSuppressor
         _l = blockSize;
         _n = 2 * blockSize;
         _k = blockSize + 1;
-        _fft = new BlockFft(_n);
+        _fft = new FftReal(_n);
         _win = new float[_n];
         for (int i = 0; i < _n; i++)
         {

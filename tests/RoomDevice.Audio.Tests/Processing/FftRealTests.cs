@@ -7,8 +7,10 @@ public sealed class FftRealTests
 {
     [Theory]
     [InlineData(8)]
+    [InlineData(32)]
     [InlineData(256)]
     [InlineData(512)]
+    [InlineData(2048)]
     public void Forward_matches_a_direct_dft(int n)
     {
         var rng = new Random(n);
@@ -66,6 +68,14 @@ public sealed class FftRealTests
     {
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => new FftReal(n));
         Assert.Contains("power of two", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Short_buffers_are_refused_with_the_sizes_needed()
+    {
+        var fft = new FftReal(16);
+        var a = Assert.Throws<ArgumentException>(() => fft.Forward(new float[8], new float[9], new float[9]));
+        Assert.Contains("16 input samples", a.Message, StringComparison.Ordinal);
     }
 
     [Fact]
