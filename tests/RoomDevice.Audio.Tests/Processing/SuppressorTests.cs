@@ -7,6 +7,15 @@ public sealed class SuppressorTests
 {
     private static float[] Noise(int n, int seed, float level) => TestSignals.UniformNoise(n, seed, level);
 
+    /// <summary>Block <paramref name="b"/> of a residual 20 dB under <paramref name="echo"/>, plus <paramref name="talk"/> from block <paramref name="talkFrom"/> on.</summary>
+    private static void ResidualPlusTalker(float[] err, float[] echo, float[] talk, int b, int talkFrom)
+    {
+        for (int i = 0; i < err.Length; i++)
+        {
+            err[i] = (0.1f * echo[(b * err.Length) + i]) + (b >= talkFrom ? talk[(b * err.Length) + i] : 0f);
+        }
+    }
+
     private static float MeanGain(ResidualEchoSuppressor s)
     {
         float g = 0;
@@ -51,12 +60,8 @@ public sealed class SuppressorTests
         double residualShare = 0, talkerShare = 0;
         for (int b = 0; b < 300; b++)
         {
-            for (int i = 0; i < 128; i++)
-            {
-                // Residual 20 dB under the echo estimate; from block 150 a talker 6 dB under it too.
-                err[i] = (0.1f * echo[(b * 128) + i]) + (b >= 150 ? talk[(b * 128) + i] : 0f);
-            }
-
+            // Residual 20 dB under the echo estimate; from block 150 a talker 6 dB under it too.
+            ResidualPlusTalker(err, echo, talk, b, talkFrom: 150);
             s.Process(err, echo.AsSpan(b * 128, 128), outBuf);
             if (b is >= 50 and < 150)
             {
@@ -183,13 +188,9 @@ public sealed class SuppressorTests
         double inE = 0, outE = 0;
         for (int b = 0; b < 400; b++)
         {
-            for (int i = 0; i < 128; i++)
-            {
-                // Far end alone first (the leakage is learnt), then the talker as loud as the
-                // echo estimate, with the residual 20 dB under it.
-                err[i] = (b >= 200 ? talk[(b * 128) + i] : 0f) + (0.1f * echo[(b * 128) + i]);
-            }
-
+            // Far end alone first (the leakage is learnt), then the talker as loud as the
+            // echo estimate, with the residual 20 dB under it.
+            ResidualPlusTalker(err, echo, talk, b, talkFrom: 200);
             s.Process(err, echo.AsSpan(b * 128, 128), outBuf);
             if (b > 250)
             {
