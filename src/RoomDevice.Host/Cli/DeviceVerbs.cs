@@ -9,6 +9,7 @@ using RoomDevice.Core.Options;
 using RoomDevice.Host.Composition;
 using RoomDevice.Host.Configuration;
 using RoomDevice.Host.Management;
+using RoomDevice.Management.Storage;
 
 namespace RoomDevice.Host.Cli;
 
@@ -121,8 +122,7 @@ internal sealed class DeviceVerbs : ICliVerbs
         DeviceIdentity id;
         try
         {
-            id = DeviceIdentity.Resolve(config.Evaluation.Get<IdentityOptions>().DeviceId,
-                CoreModule.ReadSmallFile(CoreModule.BoardSerialPath), CoreModule.ReadSmallFile(CoreModule.MachineIdPath));
+            id = CoreModule.ResolveIdentity(config.Evaluation.Get<IdentityOptions>());
         }
         catch (InvalidOperationException ex)
         {
@@ -130,10 +130,10 @@ internal sealed class DeviceVerbs : ICliVerbs
             return ExitCodes.Failure;
         }
         string? claim;
-        RoomDevice.Management.Storage.RoomAssignment? room;
+        RoomAssignment? room;
         try
         {
-            (claim, room) = RoomDevice.Management.Storage.DeviceStateStore.Peek(config.StateDirectory);
+            (claim, room) = DeviceStateStore.Peek(config.StateDirectory);
         }
         catch (UnauthorizedAccessException ex)
         {

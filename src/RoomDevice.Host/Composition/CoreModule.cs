@@ -27,7 +27,7 @@ internal sealed class CoreModule : IHostModule
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(new RoomStateMachine(room.InitialVolume, room.VolumeStep));
         services.AddSingleton<DeviceEventHub>();
-        services.AddSingleton(_ => DeviceIdentity.Resolve(identity.DeviceId, ReadSmallFile(BoardSerialPath), ReadSmallFile(MachineIdPath)));
+        services.AddSingleton(_ => ResolveIdentity(identity));
         services.AddSingleton(sp => sp.GetRequiredService<DeviceConfiguration>().Schema);
         services.AddSingleton<IConfigDocumentValidator>(sp => new ConfigDocumentValidator(sp.GetRequiredService<OptionsSchema>()));
         services.AddSingleton<IPeripheralProbe, ConfigurationProbe>();
@@ -35,6 +35,10 @@ internal sealed class CoreModule : IHostModule
         services.AddSingleton<ITelemetrySource, HostTelemetry>();
         services.AddHostedService<FleetLayerFaultService>();
     }
+
+    /// <summary>The device id: configured, else from the board serial, else from the machine id.</summary>
+    internal static DeviceIdentity ResolveIdentity(IdentityOptions identity) =>
+        DeviceIdentity.Resolve(identity.DeviceId, ReadSmallFile(BoardSerialPath), ReadSmallFile(MachineIdPath));
 
     /// <summary>The trimmed text of a small system file, or null when it is absent or unreadable.</summary>
     internal static string? ReadSmallFile(string path)

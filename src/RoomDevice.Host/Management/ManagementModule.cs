@@ -87,6 +87,7 @@ internal sealed class EmbeddedBrokerKeeper : IAsyncDisposable
 /// </summary>
 internal sealed partial class EmbeddedBrokerService(EmbeddedBrokerService.Settings settings, ILogger<EmbeddedBrokerService> log, EmbeddedBrokerKeeper? keeper = null) : IHostedService, IAsyncDisposable
 {
+    private readonly EmbeddedBrokerKeeper _keeper = keeper ?? new EmbeddedBrokerKeeper();
     private EmbeddedBroker? _broker;
     private int? _existingPort;
 
@@ -106,9 +107,7 @@ internal sealed partial class EmbeddedBrokerService(EmbeddedBrokerService.Settin
         }
         try
         {
-            _broker = keeper is null
-                ? await EmbeddedBroker.StartAsync(settings.Port).ConfigureAwait(false)
-                : await keeper.AcquireAsync(settings.Port).ConfigureAwait(false);
+            _broker = await _keeper.AcquireAsync(settings.Port).ConfigureAwait(false);
         }
         catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse && settings.Port != 0)
         {
@@ -127,13 +126,10 @@ internal sealed partial class EmbeddedBrokerService(EmbeddedBrokerService.Settin
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_broker is not null)
+        _broker = null;
+        if (keeper is null)
         {
-            if (keeper is null)
-            {
-                await _broker.DisposeAsync().ConfigureAwait(false);
-            }
-            _broker = null;
+            await _keeper.DisposeAsync().ConfigureAwait(false); // its own keeper: the broker ends with this host
         }
     }
 

@@ -12,6 +12,7 @@ public sealed record RoomAssignment(string Room, string? Site, DateTimeOffset Cl
 public sealed class DeviceStateStore
 {
     private const string Alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"; // no 0/O, 1/I
+    private const string SubFolder = "mqtt", ClaimFileName = "claim-code.json", AssignmentFileName = "assignment.json";
     private readonly string _dir;
     private readonly Lock _gate = new();
 
@@ -19,7 +20,7 @@ public sealed class DeviceStateStore
     public DeviceStateStore(string stateDirectory)
     {
         ArgumentException.ThrowIfNullOrEmpty(stateDirectory);
-        _dir = Path.Combine(stateDirectory, "mqtt");
+        _dir = Path.Combine(stateDirectory, SubFolder);
         Directory.CreateDirectory(_dir);
         AtomicFile.CleanTemps(_dir);
     }
@@ -32,11 +33,17 @@ public sealed class DeviceStateStore
     public static (string? ClaimCode, RoomAssignment? Assignment) Peek(string stateDirectory)
     {
         ArgumentException.ThrowIfNullOrEmpty(stateDirectory);
-        string dir = Path.Combine(stateDirectory, "mqtt");
-        string? code = AtomicFile.ReadJson<ClaimFile>(Path.Combine(dir, "claim-code.json"))?.Code;
-        return (code is not null && Provisioning.ClaimCodes.IsWellFormed(code) ? code : null,
-            AtomicFile.ReadJson<RoomAssignment>(Path.Combine(dir, "assignment.json")));
+        string dir = Path.Combine(stateDirectory, SubFolder);
+        return (ReadClaimCode(dir), ReadAssignment(dir));
     }
+
+    private static string? ReadClaimCode(string dir)
+    {
+        string? code = AtomicFile.ReadJson<ClaimFile>(Path.Combine(dir, ClaimFileName))?.Code;
+        return code is not null && Provisioning.ClaimCodes.IsWellFormed(code) ? code : null;
+    }
+
+    private static RoomAssignment? ReadAssignment(string dir) => AtomicFile.ReadJson<RoomAssignment>(Path.Combine(dir, AssignmentFileName));
 
     /// <summary>Folder of the management state files.</summary>
     public string Folder => _dir;
@@ -59,9 +66,7 @@ public sealed class DeviceStateStore
     {
         lock (_gate)
         {
-            string path = Path.Combine(_dir, "claim-code.json");
-            string? code = AtomicFile.ReadJson<ClaimFile>(path)?.Code;
-            if (code is not null && Provisioning.ClaimCodes.IsWellFormed(code))
+            if (ReadClaimCode(_dir) is string code)
             {
                 return code;
             }
@@ -70,9 +75,9 @@ public sealed class DeviceStateStore
             {
                 chars[i] = Alphabet[RandomNumberGenerator.GetInt32(Alphabet.Length)];
             }
-            code = new string(chars[..4]) + "-" + new string(chars[4..]);
-            AtomicFile.WriteJson(path, new ClaimFile(code), keepLastGood: true);
-            return code;
+            string made = new string(chars[..4]) + "-" + new string(chars[4..]);
+            AtomicFile.WriteJson(Path.Combine(_dir, ClaimFileName), new ClaimFile(made), keepLastGood: true);
+            return made;
         }
     }
 
@@ -81,7 +86,7 @@ public sealed class DeviceStateStore
     {
         lock (_gate)
         {
-            return AtomicFile.ReadJson<RoomAssignment>(Path.Combine(_dir, "assignment.json"));
+            return ReadAssignment(_dir);
         }
     }
 
@@ -90,7 +95,7 @@ public sealed class DeviceStateStore
     {
         lock (_gate)
         {
-            AtomicFile.WriteJson(Path.Combine(_dir, "assignment.json"), assignment, keepLastGood: true);
+            AtomicFile.WriteJson(Path.Combine(_dir, AssignmentFileName), assignment, keepLastGood: true);
         }
     }
 
