@@ -12,12 +12,12 @@ using RoomDevice.Benchmarks.Interop;
 namespace RoomDevice.Benchmarks;
 
 /// <summary>
-/// Short job run in process (no generated project to build), median column and bytes allocated
-/// per operation (one operation = one 10 ms frame).
+/// Short job run in process (no generated project to build on a busy machine), median column and
+/// bytes allocated per operation (a 10 ms frame for the audio benchmarks, a packet for the calls ones).
 /// </summary>
-internal sealed class AudioBenchmarkConfig : ManualConfig
+internal sealed class InProcessShortConfig : ManualConfig
 {
-    public AudioBenchmarkConfig()
+    public InProcessShortConfig()
     {
         AddJob(Job.ShortRun.WithWarmupCount(3).WithIterationCount(10).WithToolchain(InProcessEmitToolchain.Instance));
         AddDiagnoser(MemoryDiagnoser.Default);
@@ -29,7 +29,7 @@ internal sealed class AudioBenchmarkConfig : ManualConfig
 /// One 10 ms frame through the engine's polyphase resampler against SpeexDSP's resampler
 /// (quality 10 and the usual VoIP quality 5) in the same run. Real-time factor = time / 10 ms.
 /// </summary>
-[Config(typeof(AudioBenchmarkConfig))]
+[Config(typeof(InProcessShortConfig))]
 public class ResamplerBenchmarks
 {
     private readonly float[] _in48 = new float[480], _out16 = new float[160], _in16 = new float[160], _out48 = new float[480];
@@ -90,7 +90,7 @@ public class ResamplerBenchmarks
 /// resampling to the uplink, and a far-end frame through tones, volume, echo reference and
 /// resampling to stereo playback. Bytes allocated must be 0.
 /// </summary>
-[Config(typeof(AudioBenchmarkConfig))]
+[Config(typeof(InProcessShortConfig))]
 public class CaptureChainBenchmarks
 {
     private MediaPipeline _pipeline = null!;
@@ -136,7 +136,7 @@ public class CaptureChainBenchmarks
 }
 
 /// <summary>One 10 ms frame of the simulated room: loudspeaker and local talker to N microphones through 300 ms image-source responses.</summary>
-[Config(typeof(AudioBenchmarkConfig))]
+[Config(typeof(InProcessShortConfig))]
 public class SimulatedRoomBenchmarks
 {
     private SimulatedRoom _room = null!;

@@ -18,24 +18,13 @@ using RoomDevice.Codecs.Opus;
 
 namespace RoomDevice.Benchmarks;
 
-/// <summary>Short job in process (no per-benchmark project build on a busy machine) plus the memory diagnoser: per-packet cost and bytes allocated.</summary>
-internal sealed class CallBenchmarkConfig : ManualConfig
-{
-    public CallBenchmarkConfig()
-    {
-        AddJob(Job.ShortRun.WithWarmupCount(3).WithIterationCount(10).WithToolchain(InProcessEmitToolchain.Instance));
-        AddDiagnoser(MemoryDiagnoser.Default);
-        AddColumn(StatisticColumn.Median);
-    }
-}
-
 /// <summary>
 /// The jitter buffer under 5 % Gilbert-Elliott loss (mean burst 2) and 0..40 ms jitter: the
 /// figures (added delay p95, late loss, concealment, SNR) are printed once at setup; the timed
 /// part is one packet's insert plus its two 10 ms pulls (Opus decode included), against a bare
 /// Opus decode of the same packet in the same run.
 /// </summary>
-[Config(typeof(CallBenchmarkConfig))]
+[Config(typeof(InProcessShortConfig))]
 public class JitterBufferBenchmarks
 {
     private const int Packets = 50;
@@ -113,7 +102,7 @@ public class JitterBufferBenchmarks
 /// the media tick (uplink read, Opus encode, RTP send over a real loopback socket, downlink pull
 /// with decode); against bare Opus encode + decode of one packet in the same run.
 /// </summary>
-[Config(typeof(CallBenchmarkConfig))]
+[Config(typeof(InProcessShortConfig))]
 public class RtpPathBenchmarks
 {
     private const int Packets = 50;
